@@ -1,0 +1,118 @@
+# ntmend: plain make with pkg-config. Variants build side by side:
+#   make                 release build in build/release (build/release/ntmend)
+#   make V=asan          ASan+UBSan build in build/asan (what the tests run)
+#   make check           install missing Debian packages, build both, run tests
+#   make demo            install, build, create the demo disk, run ntmend on it
+#   make bench           benchmarks (print ratios against in-script baselines)
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (default 60)
+
+V		?= release
+BUILD		:= build/$(V)
+PKGS		:= libntfs-3g hivex libarchive ncursesw libcrypto libxml-2.0 \
+		   jansson blkid
+WARN		:= -Wall -Wextra -Wshadow -Wmissing-prototypes -Wwrite-strings \
+		   -Wno-unused-parameter
+ifneq ($(CI),)
+WARN		+= -Werror
+endif
+
+ifeq ($(V),asan)
+VFLAGS		:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=undefined
+VLDFLAGS	:= -fsanitize=address,undefined
+else ifeq ($(V),fuzz)
+CC		:= clang
+VFLAGS		:= -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+VLDFLAGS	:= -fsanitize=address,undefined
+else
+VFLAGS		:= -O2 -g
+endif
+
+PKG_CFLAGS	 = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS	+= -I. -D_GNU_SOURCE -MMD -MP
+CFLAGS		+= -std=gnu11 $(WARN) $(VFLAGS) $(PKG_CFLAGS)
+LDFLAGS		+= $(VLDFLAGS)
+LIBS		 = $(PKG_LIBS) -lm
+
+# The engine: every module below cli/ and tui/, one static library.
+LIB_SRC		:= $(wildcard util/*.c ntfs/*.c hive/*.c packages/*.c repair/*.c)
+CLI_SRC		:= $(wildcard cli/*.c tui/*.c)
+TEST_SRC	:= $(wildcard tests/unit/test_*.c)
+TOOL_SRC	:= $(wildcard tests/fixture/*.c)
+BENCH_SRC	:= $(wildcard bench/*.c)
+FUZZ_SRC	:= $(wildcard fuzz/fuzz_*.c)
+
+LIB		:= $(BUILD)/libntmend.a
+LIB_OBJ		:= $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ		:= $(CLI_SRC:%.c=$(BUILD)/%.o)
+TESTS		:= $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOLS		:= $(TOOL_SRC:tests/fixture/%.c=$(BUILD)/tools/%)
+BENCHES		:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZERS		:= $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all tests tools benches fuzzers deps check demo bench fuzz clean
+
+all: $(BUILD)/ntmend tools
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/ntmend: $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
+
+$(BUILD)/tools/%: $(BUILD)/tests/fixture/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LIBS)
+
+tests: $(TESTS) $(BUILD)/ntmend tools
+tools: $(TOOLS)
+benches: $(BENCHES) $(BUILD)/ntmend tools
+fuzzers: $(FUZZERS)
+
+deps:
+	@scripts/deps.sh
+
+# The tests run the ASan+UBSan build; fuzz targets get a short run each.
+check: deps
+	$(MAKE) V=release all
+	$(MAKE) V=asan tests
+	$(MAKE) V=fuzz fuzzers
+	tests/run build/asan build/fuzz
+
+demo: deps
+	$(MAKE) V=release all
+	tests/fixture/mkdemo build/demo.img
+	build/release/ntmend -t build/demo.img info
+
+bench: deps
+	$(MAKE) V=release benches
+	bench/run build/release
+
+FUZZ_SECONDS	?= 60
+fuzz: deps
+	$(MAKE) V=fuzz fuzzers
+	fuzz/run build/fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

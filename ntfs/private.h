@@ -1,0 +1,93 @@
+/*
+ * private.h: inside the volume layer. A struct vol is a backend (libntfs-3g
+ * in ntfs3g.c, a mounted directory in dir.c) behind one operations table;
+ * the public functions of ntfs.h dispatch through it and add what is
+ * common (path parsing, mkdir -p, read-all, replace, state checks).
+ */
+#ifndef NTM_NTFS_PRIVATE_H
+#define NTM_NTFS_PRIVATE_H
+
+#include "ntfs/ntfs.h"
+
+/* Bounds for untrusted volumes. */
+#define NTM_MAX_PATH_DEPTH	64	/* deeper Windows paths do not occur
+					   under MAX_PATH-aware servicing */
+#define NTM_MAX_NAME_UTF8	(255 * 4 + 1)	/* 255 UTF-16 units */
+
+struct vol_ops {
+	const char	*backend;	/* "ntfs-3g", "directory" */
+	void	(*close)(struct vol *);
+	int	(*stat)(struct vol *, const char *const *comp, size_t ncomp,
+		    struct vol_stat *, char **cause);
+	int	(*file_open)(struct vol *, const char *const *comp,
+		    size_t ncomp, int flags, struct vol_file *f,
+		    char **cause);
+	ssize_t	(*file_pread)(struct vol_file *, void *, size_t, uint64_t);
+	ssize_t	(*file_pwrite)(struct vol_file *, const void *, size_t,
+		    uint64_t);
+	int	(*file_truncate)(struct vol_file *, uint64_t);
+	int	(*file_close)(struct vol_file *, char **cause);
+	/* Create a file (EEXIST if the name exists), open read-write. */
+	int	(*file_create)(struct vol *, const char *const *comp,
+		    size_t ncomp, struct vol_file *f, char **cause);
+	int	(*list)(struct vol *, const char *const *comp, size_t ncomp,
+		    vol_list_cb, void *, char **cause);
+	char	*(*canonical)(struct vol *, const char *const *comp,
+		    size_t ncomp, char **cause);
+	/* Make one directory whose parent exists (EEXIST if it exists). */
+	int	(*mkdir)(struct vol *, const char *const *comp, size_t ncomp,
+		    char **cause);
+	int	(*rename)(struct vol *, const char *const *from, size_t nfrom,
+		    const char *const *to, size_t nto, char **cause);
+	int	(*unlink)(struct vol *, const char *const *comp, size_t ncomp,
+		    char **cause);
+	int	(*link)(struct vol *, const char *const *from, size_t nfrom,
+		    const char *const *to, size_t nto, char **cause);
+	int	(*sd_get)(struct vol *, const char *const *comp, size_t ncomp,
+		    void **sd, size_t *len, char **cause);
+	int	(*sd_set)(struct vol *, const char *const *comp, size_t ncomp,
+		    const void *sd, size_t len, char **cause);
+	int	(*attrs_set)(struct vol *, const char *const *comp,
+		    size_t ncomp, uint32_t attrs, char **cause);
+	int	(*sync)(struct vol *, char **cause);
+};
+
+struct vol {
+	const struct vol_ops	*ops;
+	char			*name;		/* "disk.img@3" */
+	char			*label;
+	unsigned		 state;		/* VOL_* */
+	char			 hiber_sig[5];	/* "" if no hiberfil.sys */
+	int			 writable;	/* opened VOL_RDWR and allowed */
+	uint64_t		 total, free;
+	void			*priv;		/* the backend's */
+};
+
+struct vol_file {
+	struct vol		*vol;
+	uint64_t		 size;
+	int			 writable;
+	int			 written;	/* set times on close */
+	void			*priv;		/* the backend's */
+};
+
+/* path.c: "Windows\System32/config" -> {"Windows","System32","config"}.
+ * Empty components and "." are dropped; ".." is refused (EINVAL), so no
+ * path given to the layer can climb out of the volume root. The array and
+ * its strings are one allocation: free(*comp). */
+int	 vol_path_split(const char *path, char ***comp, size_t *ncomp,
+	     char **cause);
+/* Join components with '\' (as Windows shows paths); caller frees. */
+char	*vol_path_join(const char *const *comp, size_t ncomp);
+
+/* Backend entry points, called by vol_open (volume.c). */
+int	 vol_ntfs3g_open(const struct vol_where *, int flags, struct vol **,
+	     unsigned *state, char **cause);
+int	 vol_dir_open(const struct vol_where *, int flags, struct vol **,
+	     unsigned *state, char **cause);
+
+/* volume.c: the hiberfil.sys signature check both backends use once the
+ * volume is readable: fills vol->hiber_sig and sets VOL_HIBERNATED. */
+void	 vol_check_hiberfile(struct vol *);
+
+#endif

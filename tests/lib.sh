@@ -1,0 +1,85 @@
+# tests/lib.sh: sourced by tests/integration/test_*.sh.
+# Each check prints "ok - NAME" or "not ok - NAME" (counted by tests/run),
+# with both values on failure. Every test gets a fresh temp directory $T,
+# removed on exit along with any FUSE mount made with t_mount.
+set -u
+: "${NTM_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${NTM_BUILD:=$NTM_TOP/build/asan}"
+: "${NTMEND:=$NTM_BUILD/ntmend}"
+: "${NTM_TOOLS:=$NTM_BUILD/tools}"
+: "${NTM_TESTDATA:=$(cd "$NTM_TOP/../shared/testdata" && pwd)}"
+export NTM_TOP NTM_BUILD NTMEND NTM_TOOLS NTM_TESTDATA
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ntmend-t.XXXXXX")
+t_mounts=()
+t_cleanup() {
+	local m
+	for m in "${t_mounts[@]}"; do
+		fusermount -u "$m" 2>/dev/null || umount "$m" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap t_cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; }
+
+# check NAME COMMAND...: passes when COMMAND exits 0.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name (command failed: $*)"; fi
+}
+
+# check_fails NAME STATUS COMMAND...: passes when COMMAND exits with STATUS.
+check_status() {
+	local name=$1 want=$2 rc
+	shift 2
+	"$@"
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$name"; else
+		not_ok "$name (exit status $rc, wanted $want: $*)"; fi
+}
+
+# check_eq NAME GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		not_ok "$1"
+		printf '#   got:  %s\n#   want: %s\n' "$2" "$3"
+	fi
+}
+
+# check_match NAME TEXT REGEX (extended)
+check_match() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else
+		not_ok "$1"
+		printf '#   text: %s\n#   does not match: %s\n' "$2" "$3"
+	fi
+}
+
+# t_mount IMAGE_OR_PART DIR [OFFSET]: read-only ntfs-3g FUSE mount.
+t_mount() {
+	mkdir -p "$2"
+	if [ -n "${3:-}" ]; then
+		ntfs-3g -o ro,offset="$3" "$1" "$2" || return 1
+	else
+		ntfs-3g -o ro "$1" "$2" || return 1
+	fi
+	t_mounts+=("$2")
+}
+
+t_umount() {
+	fusermount -u "$1"
+}
+
+# t_hive NAME: decompress a testdata hive into $T; prints the path.
+t_hive() {
+	local src="$NTM_TESTDATA/hives/$1"
+	if [ -f "$src.xz" ]; then
+		xz -dc "$src.xz" >"$T/$1"
+	else
+		cp "$src" "$T/$1"
+	fi
+	chmod u+w "$T/$1"
+	echo "$T/$1"
+}
