@@ -1,0 +1,63 @@
+/*
+ * cli.h: the command line. One table entry per command (cmd-*.c), like
+ * tmux's cmd_entry; the menu and the plan runner go through the same table.
+ */
+#ifndef NTM_CLI_H
+#define NTM_CLI_H
+
+#include <jansson.h>
+
+#include "repair/repair.h"
+#include "util/util.h"
+
+/* Global options and the command's own arguments. */
+struct cmd_ctx {
+	const char	*target;	/* -t, NULL: find it */
+	int		 json;		/* --json */
+	int		 dry_run;	/* -n, --dry-run */
+	int		 yes;		/* --yes */
+	int		 discard_hiber;	/* --remove-hiberfile */
+	int		 argc;		/* argv[0] is the command name */
+	char		**argv;
+};
+
+struct cmd_entry {
+	const char	*name;
+	const char	*usage;		/* arguments after the name */
+	const char	*summary;	/* one line for the help */
+	int		(*exec)(struct cmd_ctx *);	/* returns NTM_* */
+};
+
+/* cmd.c */
+extern const struct cmd_entry *const cmd_table[];
+const struct cmd_entry *cmd_find(const char *name);
+/* Print "usage: ntmend ... NAME USAGE" to stderr; returns NTM_USAGE. */
+int	 cmd_usage(const struct cmd_entry *);
+/* Open the target for a command; prints the one-line refusal and returns
+ * its status (NTM_UNSAFE, NTM_FAILED) or NTM_OK. */
+int	 cmd_target_open(struct cmd_ctx *, int flags, struct target *);
+
+extern const struct cmd_entry cmd_scan_entry;
+extern const struct cmd_entry cmd_info_entry;
+extern const struct cmd_entry cmd_hash_entry;
+
+/* output.c */
+void	 out_error(const char *, ...) NTM_PRINTF(1, 2);
+void	 out_warning(const char *, ...) NTM_PRINTF(1, 2);
+/* Print a JSON document with its schema field first; takes the reference. */
+void	 out_json(const char *schema, json_t *doc);
+/* Shorthands that accept NULL (-> null). */
+json_t	*out_jstr(const char *);
+/* "1.0 GiB"; caller frees. */
+char	*out_size(uint64_t bytes);
+/* "2023-04-12 08:31 UTC" / ISO 8601 "2023-04-12T08:31:00Z"; caller frees. */
+char	*out_time(time_t, int iso);
+/* JSON array of state names ("hibernated", "dirty", ...). */
+json_t	*out_state_json(unsigned state);
+/* The identity as JSON. */
+json_t	*out_identity_json(const struct identity *);
+/* What a volume's state means for the technician, one line; NULL when
+ * clean; caller frees. */
+char	*out_state_advice(unsigned state, const char *hiber_sig);
+
+#endif

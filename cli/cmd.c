@@ -1,0 +1,50 @@
+/* cmd.c: the command table and what every command shares. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_scan_entry,
+	&cmd_info_entry,
+	&cmd_hash_entry,
+	NULL
+};
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	const struct cmd_entry *const	*e;
+
+	for (e = cmd_table; *e != NULL; e++) {
+		if (strcmp((*e)->name, name) == 0)
+			return *e;
+	}
+	return NULL;
+}
+
+int
+cmd_usage(const struct cmd_entry *e)
+{
+	fprintf(stderr, "usage: ntmend [-t TARGET] [--json] %s%s%s\n",
+	    e->name, *e->usage != '\0' ? " " : "", e->usage);
+	return NTM_USAGE;
+}
+
+int
+cmd_target_open(struct cmd_ctx *ctx, int flags, struct target *t)
+{
+	enum ntm_status	 st;
+	char		*cause = NULL;
+
+	if (ctx->discard_hiber)
+		flags |= TARGET_DISCARD_HIBER;
+	st = target_open(ctx->target, flags, t, &cause);
+	if (st != NTM_OK) {
+		out_error("%s", cause);
+		free(cause);
+	}
+	return st;
+}
