@@ -1,0 +1,279 @@
+/*
+ * vol_images.h: disk images for the volume layer's tests (test_probe,
+ * test_target, test_dirvol): each test gets a fresh temp directory, and
+ * images are built there with the real tools (sfdisk, mkntfs, mkfs.vfat,
+ * dd), each filesystem in its own file and then copied into place, the
+ * way a technician's disk looks after Windows Setup.
+ *
+ * Include after <cmocka.h>. Everything is static inline so that each test
+ * program uses what it needs without unused-function warnings.
+ */
+#ifndef NTM_TESTS_VOL_IMAGES_H
+#define NTM_TESTS_VOL_IMAGES_H
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+#define MIB	(1024ULL * 1024)
+
+/* GPT type GUIDs Windows Setup uses. */
+#define GUID_ESP	"C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+#define GUID_MSR	"E3C9E316-0B5C-4DB8-817D-F92DF00215AE"
+#define GUID_BASIC	"EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
+#define GUID_WINRE	"DE94BBA4-06D1-4D40-A16A-BFD50179D6AC"
+
+struct vt {
+	char	*dir;		/* fresh temp directory of this test */
+	char	*mnt;		/* FUSE mount point to undo, or NULL */
+	char	*loop;		/* loop device to detach, or NULL */
+};
+
+/* Run a shell command; its output goes to a log that is printed when it
+ * fails, so a broken tool shows why. Returns the exit status. */
+static inline int NTM_PRINTF(2, 3)
+vt_sh_status(struct vt *vt, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*cmd, *full, *log, *out;
+	size_t	 len;
+	int	 st;
+
+	va_start(ap, fmt);
+	xvasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	log = xprintf("%s/.sh.log", vt->dir);
+	full = xprintf("( %s ) >'%s' 2>&1", cmd, log);
+	st = system(full);
+	st = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	if (st != 0) {
+		fprintf(stderr, "# command failed (%d): %s\n", st, cmd);
+		if (file_read_all(log, 1 << 20, (void **)&out, &len,
+		    NULL) == 0) {
+			fprintf(stderr, "# %s\n", out);
+			free(out);
+		}
+	}
+	unlink(log);
+	free(log);
+	free(full);
+	free(cmd);
+	return st;
+}
+
+#define vt_sh(vt, ...) assert_int_equal(vt_sh_status(vt, __VA_ARGS__), 0)
+
+/* Run a command and return its standard output; caller frees. */
+static inline char * NTM_PRINTF(2, 3)
+vt_sh_out(struct vt *vt, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*cmd, *out, *path;
+	size_t	 len;
+
+	va_start(ap, fmt);
+	xvasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	path = xprintf("%s/.sh.out", vt->dir);
+	if (vt_sh_status(vt, "( %s ) >'%s'", cmd, path) != 0)
+		fail_msg("command failed: %s", cmd);
+	if (file_read_all(path, 1 << 24, (void **)&out, &len, NULL) != 0)
+		fail_msg("no output from %s", cmd);
+	unlink(path);
+	free(path);
+	free(cmd);
+	return out;
+}
+
+static inline char *
+vt_path(struct vt *vt, const char *name)
+{
+	return xprintf("%s/%s", vt->dir, name);
+}
+
+static inline int
+vt_setup(void **state)
+{
+	struct vt	*vt;
+	char		*cause = NULL;
+
+	vt = xcalloc(1, sizeof *vt);
+	if ((vt->dir = tmpdir_create("ntmend-vol", &cause)) == NULL) {
+		fprintf(stderr, "# %s\n", cause);
+		free(cause);
+		free(vt);
+		return -1;
+	}
+	*state = vt;
+	return 0;
+}
+
+static inline void
+vt_umount(struct vt *vt)
+{
+	if (vt->mnt == NULL)
+		return;
+	if (vt_sh_status(vt, "fusermount -u '%s'", vt->mnt) != 0)
+		vt_sh_status(vt, "umount -l '%s'", vt->mnt);
+	free(vt->mnt);
+	vt->mnt = NULL;
+}
+
+static inline int
+vt_teardown(void **state)
+{
+	struct vt	*vt = *state;
+
+	vt_umount(vt);
+	if (vt->loop != NULL) {
+		vt_sh_status(vt, "losetup -d '%s'", vt->loop);
+		free(vt->loop);
+	}
+	tmpdir_remove(vt->dir);
+	free(vt->dir);
+	free(vt);
+	return 0;
+}
+
+/* A file of mib MiB with an NTFS filesystem; returns its path. */
+static inline char *
+vt_mkntfs(struct vt *vt, const char *name, unsigned mib, const char *label)
+{
+	char	*p = vt_path(vt, name);
+
+	vt_sh(vt, "truncate -s %uM '%s' && mkntfs -F -Q -L '%s' '%s'", mib, p,
+	    label, p);
+	return p;
+}
+
+/* Set the volume serial (boot sector 0x48, what blkid calls UUID). */
+static inline void
+vt_ntfs_serial(const char *path, uint64_t serial)
+{
+	uint8_t	 b[8];
+	FILE	*f;
+
+	le64enc(b, serial);
+	assert_non_null(f = fopen(path, "r+"));
+	assert_int_equal(fseek(f, 0x48, SEEK_SET), 0);
+	assert_int_equal(fwrite(b, sizeof b, 1, f), 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A file with a FAT filesystem (volume id given, as "1234ABCD"). */
+static inline char *
+vt_mkvfat(struct vt *vt, const char *name, unsigned mib, const char *label,
+    const char *id)
+{
+	char	*p = vt_path(vt, name);
+
+	vt_sh(vt, "truncate -s %uM '%s' && mkfs.vfat -n '%s' -i %s '%s'", mib,
+	    p, label, id, p);
+	return p;
+}
+
+/* Copy a filesystem file into an image at a MiB-aligned offset. */
+static inline void
+vt_place(struct vt *vt, const char *img, const char *fs, uint64_t offset)
+{
+	assert_int_equal(offset % MIB, 0);
+	vt_sh(vt, "dd if='%s' of='%s' bs=1M seek=%llu conv=notrunc "
+	    "status=none", fs, img, (unsigned long long)(offset / MIB));
+}
+
+/* An image of mib MiB partitioned by an sfdisk script. */
+static inline char *
+vt_mkdisk(struct vt *vt, const char *name, unsigned mib, const char *script)
+{
+	char	*p = vt_path(vt, name), *s = vt_path(vt, ".sfdisk");
+
+	assert_int_equal(file_write_all(s, script, strlen(script), NULL), 0);
+	vt_sh(vt, "truncate -s %uM '%s' && sfdisk -q '%s' <'%s'", mib, p, p,
+	    s);
+	unlink(s);
+	free(s);
+	return p;
+}
+
+/*
+ * A BitLocker boot sector as Windows 7 and later write it: jump EB 58 90,
+ * "-FVE-FS-", the BitLocker GUID at 160 and at 176 the offset of the
+ * first FVE metadata block, which begins "-FVE-FS-" too. With full=0 the
+ * metadata offset is zero: what a volume whose boot sector was partly
+ * overwritten still shows, and libblkid's prober rejects.
+ */
+static inline char *
+vt_mkbitlocker(struct vt *vt, const char *name, unsigned mib, int full)
+{
+	static const uint8_t guid[16] = {	/* 4967D63B-2E29-4AD8-... */
+		0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0x4a,
+		0x83, 0x99, 0xf6, 0xa3, 0x39, 0xe3, 0xd0, 0x01
+	};
+	uint8_t	 bs[512], fve[64];
+	char	*p = vt_path(vt, name);
+	FILE	*f;
+
+	memset(bs, 0, sizeof bs);
+	memcpy(bs, "\xeb\x58\x90", 3);
+	memcpy(bs + 3, "-FVE-FS-", 8);
+	le16enc(bs + 11, 512);		/* bytes per sector */
+	bs[13] = 8;			/* sectors per cluster */
+	bs[21] = 0xf8;			/* media: fixed disk */
+	if (full) {
+		memcpy(bs + 71, "NO NAME    ", 11);
+		memcpy(bs + 82, "FAT32   ", 8);
+		memcpy(bs + 160, guid, sizeof guid);
+		le64enc(bs + 176, 1 * MIB);
+	}
+	bs[510] = 0x55;
+	bs[511] = 0xaa;
+
+	memset(fve, 0, sizeof fve);
+	memcpy(fve, "-FVE-FS-", 8);
+	le16enc(fve + 8, 64);		/* block size */
+	le16enc(fve + 10, 2);		/* version: Windows 7 and later */
+
+	vt_sh(vt, "truncate -s %uM '%s'", mib, p);
+	assert_non_null(f = fopen(p, "r+"));
+	assert_int_equal(fwrite(bs, sizeof bs, 1, f), 1);
+	if (full) {
+		assert_int_equal(fseek(f, (long)MIB, SEEK_SET), 0);
+		assert_int_equal(fwrite(fve, sizeof fve, 1, f), 1);
+	}
+	assert_int_equal(fclose(f), 0);
+	return p;
+}
+
+/* Mount an NTFS image (at a byte offset) read-write with ntfs-3g FUSE;
+ * vt_teardown unmounts it whatever happens to the test. */
+static inline char *
+vt_fuse_mount(struct vt *vt, const char *img, uint64_t offset)
+{
+	assert_null(vt->mnt);
+	vt->mnt = vt_path(vt, "mnt");
+	vt_sh(vt, "mkdir -p '%s' && ntfs-3g -o offset=%llu '%s' '%s'",
+	    vt->mnt, (unsigned long long)offset, img, vt->mnt);
+	return vt->mnt;
+}
+
+/* Put Windows\System32\config\SYSTEM (a few bytes: only its name
+ * matters to target resolution) on an NTFS image at offset. */
+static inline void
+vt_put_windows(struct vt *vt, const char *img, uint64_t offset)
+{
+	char	*m = vt_fuse_mount(vt, img, offset);
+
+	vt_sh(vt, "mkdir -p '%s/Windows/System32/config' && "
+	    "printf regf >'%s/Windows/System32/config/SYSTEM'", m, m);
+	vt_umount(vt);
+}
+
+#endif
