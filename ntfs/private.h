@@ -14,6 +14,18 @@
 					   under MAX_PATH-aware servicing */
 #define NTM_MAX_NAME_UTF8	(255 * 4 + 1)	/* 255 UTF-16 units */
 
+/*
+ * Who owns what: a backend's open allocates the struct vol (xcalloc) and
+ * fills ops, name, label, state, hiber_sig, writable, total, free and
+ * priv; ops->close releases priv only, and vol_close (volume.c) then frees
+ * name, label and the struct. The public functions allocate each struct
+ * vol_file and set vol and writable before ops->file_open or
+ * ops->file_create, which fill size and priv; ops->file_close releases
+ * priv only. The public functions refuse writes on a volume that is not
+ * writable (EROFS) before calling the ops; ops->file_pwrite and
+ * ops->file_truncate keep f->size current, and vol_file_pwrite and
+ * vol_file_truncate set f->written.
+ */
 struct vol_ops {
 	const char	*backend;	/* "ntfs-3g", "directory" */
 	void	(*close)(struct vol *);
@@ -89,5 +101,21 @@ int	 vol_dir_open(const struct vol_where *, int flags, struct vol **,
 /* volume.c: the hiberfil.sys signature check both backends use once the
  * volume is readable: fills vol->hiber_sig and sets VOL_HIBERNATED. */
 void	 vol_check_hiberfile(struct vol *);
+
+/* device.c: libntfs-3g device operations that reach only [offset,
+ * offset + size) of a file or block device (size 0: to its end). Without
+ * rdwr the device never opens for writing and every write fails EROFS. */
+struct ntfs_device;
+struct ntfs_device *vol_device_new(const char *path, uint64_t offset,
+	     uint64_t size, int rdwr);
+/* Free a device that is not mounted (never, or the mount failed). */
+void	 vol_device_free(struct ntfs_device *);
+/* Free the device's own data after ntfs_umount freed the device; pass
+ * dev->d_private saved before unmounting. */
+void	 vol_device_free_data(void *);
+/* Read len bytes at off of an unmounted device (the boot sector before
+ * mounting); returns the bytes read or -1 with errno. */
+int	 vol_device_peek(struct ntfs_device *, void *buf, size_t len,
+	     uint64_t off);
 
 #endif
