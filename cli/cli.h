@@ -40,6 +40,8 @@ int	 cmd_target_open(struct cmd_ctx *, int flags, struct target *);
 extern const struct cmd_entry cmd_scan_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_hash_entry;
+extern const struct cmd_entry cmd_journal_entry;
+extern const struct cmd_entry cmd_undo_entry;
 
 /* output.c */
 void	 out_error(const char *, ...) NTM_PRINTF(1, 2);

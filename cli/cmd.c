@@ -10,6 +10,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_scan_entry,
 	&cmd_info_entry,
 	&cmd_hash_entry,
+	&cmd_journal_entry,
+	&cmd_undo_entry,
 	NULL
 };
 

@@ -97,4 +97,60 @@ void	 scan_free(struct scan_disk *, size_t);
 int	 hash_file(struct vol *, const char *path, char hex[65],
 	     char **cause);
 
+/*
+ * journal.c: every change goes through a journal on the target volume,
+ * ntmend\journal\<id>\: journal.jsonl, an append-only list of operations
+ * (one JSON object a line), and the saved originals NNNN.bin / NNNN.sd.
+ * An operation is written, with its original saved, before the change is
+ * made, and marked done after; undo walks them backwards, restoring each
+ * and marking it undone, so an interrupted undo or change can be undone
+ * (again) safely. A torn last line (killed mid-append) is ignored.
+ */
+struct journal;
+
+#define JOURNAL_DIR	"ntmend\\journal"
+
+/* Start a journal for a changing command (its command line, for the
+ * record). The volume must be open for writing. */
+int	 journal_begin(struct vol *, const char *command, struct journal **,
+	     char **cause);
+/* The id ("20261124-014500-services-reset"); borrowed. */
+const char *journal_id(struct journal *);
+/* Journaled changes: each saves what it needs to undo, then changes. */
+int	 journal_replace(struct journal *, const char *path, const void *buf,
+	     size_t len, char **cause);
+int	 journal_create(struct journal *, const char *path, const void *buf,
+	     size_t len, char **cause);
+int	 journal_mkdir_p(struct journal *, const char *path, char **cause);
+int	 journal_rename(struct journal *, const char *from, const char *to,
+	     char **cause);
+int	 journal_delete(struct journal *, const char *path, char **cause);
+/* Number of changes made so far. */
+size_t	 journal_count(struct journal *);
+/* Finish: "committed". A journal with no change is removed. */
+int	 journal_commit(struct journal *, char **cause);
+/* Undo what this journal did so far (a failed command: exit 4). */
+int	 journal_rollback(struct journal *, char **cause);
+void	 journal_free(struct journal *);
+
+struct journal_info {
+	char		*id;
+	char		*command;
+	char		*started;	/* ISO 8601 UTC */
+	char		*state;		/* "open" (interrupted), "committed",
+					   "rolled-back", "undone" */
+	size_t		 nops;		/* changes recorded */
+	size_t		 nundone;
+};
+/* Journals on the volume, oldest first. */
+int	 journal_list(struct vol *, struct journal_info **, size_t *n,
+	     char **cause);
+void	 journal_info_free(struct journal_info *, size_t n);
+/* Undo a journal (NULL: the newest not yet undone). Restores every saved
+ * original exactly; safe to re-run if interrupted. A fully undone journal
+ * is removed from the volume (and ntmend\ with it when empty), so the
+ * volume is as it was; *id gets the id undone (caller frees). */
+int	 journal_undo(struct vol *, const char *id, char **undone_id,
+	     char **cause);
+
 #endif

@@ -1,0 +1,847 @@
+/* journal.c: every change recorded on the volume before it is made. */
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "repair/repair.h"
+#include "util/util.h"
+
+#define JOURNAL_LOG		"journal.jsonl"
+#define JOURNAL_VERSION		1
+/* A journal line is one small JSON object; a log larger than this is not
+ * one ntmend wrote (golden apply of 20k files stays well under it). */
+#define NTM_MAX_JOURNAL_LOG	(256u << 20)
+/* Originals are copied in chunks so memory stays flat for large files. */
+#define COPY_CHUNK		(1024 * 1024)
+/* Journals with the same second and command get -2, -3, ... */
+#define NTM_MAX_JOURNAL_SAME	100
+
+struct journal {
+	struct vol	*vol;
+	char		*id;
+	char		*dir;		/* ntmend\journal\<id> */
+	size_t		 nops;		/* operations recorded */
+	size_t		 nchanges;	/* of them completed */
+};
+
+/* One operation as read back from a journal log. */
+struct jop {
+	size_t		 n;
+	const char	*kind;
+	const char	*path;
+	const char	*to;
+	const char	*blob;
+	const char	*sd;
+	const char	*sha256;
+	json_int_t	 attrs;
+	int		 done;
+	int		 undone;
+};
+
+struct jlog {
+	json_t		**lines;
+	size_t		  nlines;
+	struct jop	 *ops;
+	size_t		  nops;
+	const char	 *command;
+	const char	 *started;
+	const char	 *end;		/* "committed", "rolled-back", NULL */
+};
+
+static char *
+jpath(struct journal *j, const char *name)
+{
+	return xprintf("%s\\%s", j->dir, name);
+}
+
+/* Append one record: the file is opened and closed around each line so
+ * the new size reaches the MFT before the change the line announces. */
+static int
+jappend(struct vol *vol, const char *dir, json_t *rec, char **cause)
+{
+	struct vol_file	*f;
+	char		*line, *path;
+	size_t		 len;
+	ssize_t		 n;
+	int		 ret = -1;
+
+	line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(rec);
+	if (line == NULL)
+		fatal("out of memory writing a journal record");
+	len = strlen(line);
+	line[len++] = '\n';	/* json_dumps leaves room: replace the NUL */
+	path = xprintf("%s\\%s", dir, JOURNAL_LOG);
+	if ((f = vol_file_open(vol, path, VOL_O_RDWR, cause)) == NULL)
+		goto out;
+	n = vol_file_pwrite(f, line, len, vol_file_size(f));
+	if (n != (ssize_t)len) {
+		set_cause(cause, "%s: cannot append to the journal", path);
+		vol_file_close(f, NULL);
+		goto out;
+	}
+	ret = vol_file_close(f, cause);
+out:
+	free(path);
+	free(line);
+	return ret;
+}
+
+static char *
+sha256_hex(EVP_MD_CTX *md)
+{
+	uint8_t		digest[32];
+	unsigned int	dlen;
+
+	EVP_DigestFinal_ex(md, digest, &dlen);
+	return hex_encode(digest, sizeof digest);
+}
+
+/* Stream a file into another on the same volume (created, must not
+ * exist); *sha (caller frees) gets the SHA-256 of what was copied. */
+static int
+copy_file(struct vol *vol, const char *src, const char *dst, int create,
+    uint64_t *sizep, char **sha, char **cause)
+{
+	struct vol_file	*in, *out;
+	EVP_MD_CTX	*md;
+	uint8_t		*buf;
+	uint64_t	 off = 0, size;
+	ssize_t		 n;
+	int		 ret = -1;
+
+	if ((in = vol_file_open(vol, src, VOL_O_RDONLY, cause)) == NULL)
+		return -1;
+	if (create)
+		out = vol_file_create(vol, dst, cause);
+	else
+		out = vol_file_open(vol, dst, VOL_O_RDWR, cause);
+	if (out == NULL) {
+		vol_file_close(in, NULL);
+		return -1;
+	}
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		fatal("OpenSSL has no SHA-256");
+	buf = xmalloc(COPY_CHUNK);
+	size = vol_file_size(in);
+	while (off < size) {
+		n = vol_file_pread(in, buf, COPY_CHUNK, off);
+		if (n <= 0) {
+			set_cause(cause, "%s: read failed at byte %llu", src,
+			    (unsigned long long)off);
+			goto out;
+		}
+		if (vol_file_pwrite(out, buf, (size_t)n, off) != n) {
+			set_cause(cause, "%s: write failed at byte %llu", dst,
+			    (unsigned long long)off);
+			goto out;
+		}
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	if (!create && vol_file_truncate(out, size) != 0) {
+		set_cause(cause, "%s: cannot set its size", dst);
+		goto out;
+	}
+	*sizep = size;
+	*sha = sha256_hex(md);
+	ret = 0;
+out:
+	free(buf);
+	EVP_MD_CTX_free(md);
+	vol_file_close(in, NULL);
+	if (vol_file_close(out, ret == 0 ? cause : NULL) != 0)
+		ret = -1;
+	return ret;
+}
+
+static char *
+buf_sha256(const void *buf, size_t len)
+{
+	EVP_MD_CTX	*md;
+	char		*s;
+
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		fatal("OpenSSL has no SHA-256");
+	EVP_DigestUpdate(md, buf, len);
+	s = sha256_hex(md);
+	EVP_MD_CTX_free(md);
+	return s;
+}
+
+static int
+write_new(struct vol *vol, const char *path, const void *buf, size_t len,
+    char **cause)
+{
+	struct vol_file	*f;
+
+	if ((f = vol_file_create(vol, path, cause)) == NULL)
+		return -1;
+	if (len > 0 && vol_file_pwrite(f, buf, len, 0) != (ssize_t)len) {
+		set_cause(cause, "%s: write failed", path);
+		vol_file_close(f, NULL);
+		return -1;
+	}
+	return vol_file_close(f, cause);
+}
+
+int
+journal_begin(struct vol *vol, const char *command, struct journal **jp,
+    char **cause)
+{
+	struct journal	*j;
+	struct tm	 tm;
+	time_t		 now;
+	char		 stamp[32], iso[32], *base, *c;
+	int		 i;
+
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+	strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* The id names the command's first word, for people listing them. */
+	base = xprintf("%s-%.*s", stamp, (int)strcspn(command, " "), command);
+	for (c = base; *c != '\0'; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+		    *c == '-'))
+			*c = '_';
+	}
+	if (vol_mkdir_p(vol, JOURNAL_DIR, cause) != 0) {
+		free(base);
+		return -1;
+	}
+	j = xcalloc(1, sizeof *j);
+	j->vol = vol;
+	for (i = 1; i <= NTM_MAX_JOURNAL_SAME; i++) {
+		j->id = i == 1 ? xstrdup(base) : xprintf("%s-%d", base, i);
+		j->dir = xprintf("%s\\%s", JOURNAL_DIR, j->id);
+		if (!vol_exists(vol, j->dir))
+			break;
+		free(j->id);
+		free(j->dir);
+		j->id = j->dir = NULL;
+	}
+	free(base);
+	if (j->dir == NULL) {
+		set_cause(cause, "too many journals named like this one");
+		goto fail;
+	}
+	c = jpath(j, JOURNAL_LOG);
+	if (vol_mkdir_p(vol, j->dir, cause) != 0 ||
+	    write_new(vol, c, NULL, 0, cause) != 0) {
+		free(c);
+		goto fail;
+	}
+	free(c);
+	if (jappend(vol, j->dir, json_pack("{s:i,s:s,s:s,s:s}", "journal",
+	    JOURNAL_VERSION, "id", j->id, "command", command, "started", iso),
+	    cause) != 0)
+		goto fail;
+	*jp = j;
+	return 0;
+fail:
+	journal_free(j);
+	return -1;
+}
+
+const char *
+journal_id(struct journal *j)
+{
+	return j->id;
+}
+
+size_t
+journal_count(struct journal *j)
+{
+	return j->nchanges;
+}
+
+/* Record an operation; rec gets "op": n first. */
+static int
+record(struct journal *j, json_t *rec, char **cause)
+{
+	json_t	*full;
+
+	full = json_pack("{s:I}", "op", (json_int_t)j->nops);
+	json_object_update(full, rec);
+	json_decref(rec);
+	return jappend(j->vol, j->dir, full, cause);
+}
+
+static int
+mark_done(struct journal *j, char **cause)
+{
+	j->nchanges++;
+	return jappend(j->vol, j->dir, json_pack("{s:I}", "done",
+	    (json_int_t)j->nops), cause);
+}
+
+/* Save a file's bytes and security descriptor as blobs of op n. */
+static int
+save_original(struct journal *j, const char *path, json_t *rec,
+    char **cause)
+{
+	struct vol_stat	 sb;
+	char		*blob, *sdblob, *bpath, *sha = NULL;
+	void		*sd;
+	size_t		 sdlen;
+	uint64_t	 size;
+	int		 ret = -1;
+
+	if (vol_stat(j->vol, path, &sb, cause) != 0)
+		return -1;
+	if (sb.is_dir)
+		return set_cause(cause, "%s is a directory", path);
+	blob = xprintf("%04zu.bin", j->nops);
+	sdblob = xprintf("%04zu.sd", j->nops);
+	bpath = jpath(j, blob);
+	if (copy_file(j->vol, path, bpath, 1, &size, &sha, cause) != 0)
+		goto out;
+	json_object_set_new(rec, "blob", json_string(blob));
+	json_object_set_new(rec, "size", json_integer((json_int_t)size));
+	json_object_set_new(rec, "sha256", json_string(sha));
+	json_object_set_new(rec, "attrs", json_integer(sb.attrs));
+	/* A directory backend may not expose descriptors: then the file
+	 * keeps its own, as an in-place restore does anyway. */
+	if (vol_sd_get(j->vol, path, &sd, &sdlen, NULL) == 0) {
+		free(bpath);
+		bpath = jpath(j, sdblob);
+		if (write_new(j->vol, bpath, sd, sdlen, cause) != 0) {
+			free(sd);
+			goto out;
+		}
+		free(sd);
+		json_object_set_new(rec, "sd", json_string(sdblob));
+	}
+	ret = 0;
+out:
+	free(sha);
+	free(bpath);
+	free(sdblob);
+	free(blob);
+	return ret;
+}
+
+int
+journal_replace(struct journal *j, const char *path, const void *buf,
+    size_t len, char **cause)
+{
+	json_t	*rec;
+	char	*sha;
+
+	j->nops++;
+	rec = json_pack("{s:s,s:s}", "kind", "replace", "path", path);
+	if (save_original(j, path, rec, cause) != 0) {
+		json_decref(rec);
+		return -1;
+	}
+	sha = buf_sha256(buf, len);
+	json_object_set_new(rec, "new_sha256", json_string(sha));
+	free(sha);
+	if (record(j, rec, cause) != 0)
+		return -1;
+	if (vol_file_replace(j->vol, path, buf, len, cause) != 0)
+		return -1;
+	return mark_done(j, cause);
+}
+
+int
+journal_create(struct journal *j, const char *path, const void *buf,
+    size_t len, char **cause)
+{
+	if (vol_exists(j->vol, path))
+		return set_cause(cause, "%s exists already", path);
+	j->nops++;
+	if (record(j, json_pack("{s:s,s:s}", "kind", "create", "path", path),
+	    cause) != 0)
+		return -1;
+	if (write_new(j->vol, path, buf, len, cause) != 0)
+		return -1;
+	return mark_done(j, cause);
+}
+
+int
+journal_mkdir_p(struct journal *j, const char *path, char **cause)
+{
+	char	*partial, *p;
+	int	 ret = 0;
+
+	partial = xstrdup(path);
+	/* Record each directory that does not exist yet, outermost first,
+	 * so undo removes them innermost first. */
+	for (p = partial; ret == 0; p++) {
+		if (*p != '\\' && *p != '/' && *p != '\0')
+			continue;
+		if (p != partial) {
+			char save = *p;
+
+			*p = '\0';
+			if (!vol_exists(j->vol, partial)) {
+				j->nops++;
+				if (record(j, json_pack("{s:s,s:s}", "kind",
+				    "mkdir", "path", partial), cause) != 0 ||
+				    vol_mkdir_p(j->vol, partial, cause) != 0 ||
+				    mark_done(j, cause) != 0)
+					ret = -1;
+			}
+			*p = save;
+		}
+		if (*p == '\0')
+			break;
+	}
+	free(partial);
+	return ret;
+}
+
+int
+journal_rename(struct journal *j, const char *from, const char *to,
+    char **cause)
+{
+	j->nops++;
+	if (record(j, json_pack("{s:s,s:s,s:s}", "kind", "rename", "path",
+	    from, "to", to), cause) != 0)
+		return -1;
+	if (vol_rename(j->vol, from, to, cause) != 0)
+		return -1;
+	return mark_done(j, cause);
+}
+
+int
+journal_delete(struct journal *j, const char *path, char **cause)
+{
+	json_t	*rec;
+
+	j->nops++;
+	rec = json_pack("{s:s,s:s}", "kind", "delete", "path", path);
+	if (save_original(j, path, rec, cause) != 0) {
+		json_decref(rec);
+		return -1;
+	}
+	if (record(j, rec, cause) != 0)
+		return -1;
+	if (vol_unlink(j->vol, path, cause) != 0)
+		return -1;
+	return mark_done(j, cause);
+}
+
+int
+journal_commit(struct journal *j, char **cause)
+{
+	char	*undone = NULL;
+
+	if (j->nchanges == 0)
+		return journal_undo(j->vol, j->id, &undone, cause) == 0 ?
+		    (free(undone), 0) : -1;
+	if (jappend(j->vol, j->dir, json_pack("{s:s}", "end", "committed"),
+	    cause) != 0)
+		return -1;
+	return vol_sync(j->vol, cause);
+}
+
+int
+journal_rollback(struct journal *j, char **cause)
+{
+	char	*undone = NULL;
+	int	 ret;
+
+	ret = journal_undo(j->vol, j->id, &undone, cause);
+	free(undone);
+	return ret;
+}
+
+void
+journal_free(struct journal *j)
+{
+	if (j == NULL)
+		return;
+	free(j->id);
+	free(j->dir);
+	free(j);
+}
+
+/* Reading journals back. */
+
+static void
+jlog_free(struct jlog *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->nlines; i++)
+		json_decref(l->lines[i]);
+	free(l->lines);
+	free(l->ops);
+	memset(l, 0, sizeof *l);
+}
+
+static struct jop *
+jlog_op(struct jlog *l, json_int_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < l->nops; i++) {
+		if ((json_int_t)l->ops[i].n == n)
+			return &l->ops[i];
+	}
+	return NULL;
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* Parse journal.jsonl; a torn last line (a kill mid-append) is ignored,
+ * damage anywhere else is an error. */
+static int
+jlog_read(struct vol *vol, const char *dir, struct jlog *l, char **cause)
+{
+	char		*path, *buf, *line, *nl;
+	size_t		 len, lineno = 0;
+	json_t		*o;
+	struct jop	*op;
+	void		*vbuf;
+
+	memset(l, 0, sizeof *l);
+	path = xprintf("%s\\%s", dir, JOURNAL_LOG);
+	if (vol_file_read_all(vol, path, NTM_MAX_JOURNAL_LOG, &vbuf, &len,
+	    cause) != 0) {
+		free(path);
+		return -1;
+	}
+	buf = vbuf;
+	for (line = buf; line < buf + len; line = nl + 1) {
+		lineno++;
+		if ((nl = memchr(line, '\n', (size_t)(buf + len - line))) ==
+		    NULL)
+			break;	/* torn last line */
+		*nl = '\0';
+		if ((o = json_loads(line, 0, NULL)) == NULL ||
+		    !json_is_object(o)) {
+			json_decref(o);
+			set_cause(cause, "%s: line %zu is damaged", path,
+			    lineno);
+			goto fail;
+		}
+		l->lines = xreallocarray(l->lines, l->nlines + 1,
+		    sizeof *l->lines);
+		l->lines[l->nlines++] = o;
+		if (json_object_get(o, "journal") != NULL) {
+			l->command = jstr(o, "command");
+			l->started = jstr(o, "started");
+		} else if (json_object_get(o, "op") != NULL) {
+			l->ops = xreallocarray(l->ops, l->nops + 1,
+			    sizeof *l->ops);
+			op = &l->ops[l->nops++];
+			memset(op, 0, sizeof *op);
+			op->n = (size_t)json_integer_value(
+			    json_object_get(o, "op"));
+			op->kind = jstr(o, "kind");
+			op->path = jstr(o, "path");
+			op->to = jstr(o, "to");
+			op->blob = jstr(o, "blob");
+			op->sd = jstr(o, "sd");
+			op->sha256 = jstr(o, "sha256");
+			op->attrs = json_integer_value(
+			    json_object_get(o, "attrs"));
+			if (op->kind == NULL || op->path == NULL) {
+				set_cause(cause, "%s: line %zu is not a "
+				    "journal operation", path, lineno);
+				goto fail;
+			}
+		} else if ((op = jlog_op(l, json_integer_value(
+		    json_object_get(o, "done")))) != NULL)
+			op->done = 1;
+		else if ((op = jlog_op(l, json_integer_value(
+		    json_object_get(o, "undone")))) != NULL)
+			op->undone = 1;
+		else if (jstr(o, "end") != NULL)
+			l->end = jstr(o, "end");
+	}
+	free(path);
+	free(buf);
+	return 0;
+fail:
+	free(path);
+	free(buf);
+	jlog_free(l);
+	return -1;
+}
+
+static int
+list_names(const struct vol_dirent *de, void *arg)
+{
+	struct { char **v; size_t n; } *names = arg;
+
+	names->v = xreallocarray(names->v, names->n + 1, sizeof *names->v);
+	names->v[names->n++] = xstrdup(de->name);
+	return 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of a directory's entries; ids sort by time. */
+static int
+dir_names(struct vol *vol, const char *dir, char ***v, size_t *n,
+    char **cause)
+{
+	struct { char **v; size_t n; } names = { NULL, 0 };
+
+	if (vol_list(vol, dir, list_names, &names, cause) != 0) {
+		while (names.n > 0)
+			free(names.v[--names.n]);
+		free(names.v);
+		return -1;
+	}
+	qsort(names.v, names.n, sizeof *names.v, cmp_names);
+	*v = names.v;
+	*n = names.n;
+	return 0;
+}
+
+static void
+names_free(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+int
+journal_list(struct vol *vol, struct journal_info **infop, size_t *np,
+    char **cause)
+{
+	struct journal_info	*info = NULL, *ji;
+	struct jlog		 l;
+	char			**ids, *dir, *c = NULL;
+	size_t			  nids, i, k, n = 0;
+
+	*infop = NULL;
+	*np = 0;
+	if (!vol_exists(vol, JOURNAL_DIR))
+		return 0;
+	if (dir_names(vol, JOURNAL_DIR, &ids, &nids, cause) != 0)
+		return -1;
+	for (i = 0; i < nids; i++) {
+		info = xreallocarray(info, n + 1, sizeof *info);
+		ji = &info[n++];
+		memset(ji, 0, sizeof *ji);
+		ji->id = xstrdup(ids[i]);
+		dir = xprintf("%s\\%s", JOURNAL_DIR, ids[i]);
+		if (jlog_read(vol, dir, &l, &c) != 0) {
+			ji->state = xprintf("damaged: %s", c);
+			free(c);
+			c = NULL;
+			free(dir);
+			continue;
+		}
+		free(dir);
+		ji->command = xstrdup(l.command != NULL ? l.command : "");
+		ji->started = xstrdup(l.started != NULL ? l.started : "");
+		ji->nops = l.nops;
+		for (k = 0; k < l.nops; k++)
+			ji->nundone += l.ops[k].undone;
+		if (l.end != NULL)
+			ji->state = xstrdup(l.end);
+		else
+			ji->state = xstrdup(ji->nundone > 0 ? "partly-undone" :
+			    "open");
+		jlog_free(&l);
+	}
+	names_free(ids, nids);
+	*infop = info;
+	*np = n;
+	return 0;
+}
+
+void
+journal_info_free(struct journal_info *info, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(info[i].id);
+		free(info[i].command);
+		free(info[i].started);
+		free(info[i].state);
+	}
+	free(info);
+}
+
+/* Put a saved original back: in place when the file exists (links and
+ * descriptor stay), else recreated; then check the bytes. */
+static int
+restore(struct vol *vol, const char *dir, const struct jop *op,
+    char **cause)
+{
+	char		*blob, *sdpath, *sha = NULL;
+	void		*sd;
+	size_t		 sdlen;
+	uint64_t	 size;
+	int		 exists, ret = -1;
+
+	if (op->blob == NULL)
+		return set_cause(cause, "journal operation %zu saved no "
+		    "original", op->n);
+	blob = xprintf("%s\\%s", dir, op->blob);
+	exists = vol_exists(vol, op->path);
+	if (copy_file(vol, blob, op->path, !exists, &size, &sha, cause) != 0)
+		goto out;
+	if (op->sha256 != NULL && strcmp(sha, op->sha256) != 0) {
+		set_cause(cause, "%s: the saved original does not match its "
+		    "recorded SHA-256", op->path);
+		goto out;
+	}
+	if (op->sd != NULL) {
+		sdpath = xprintf("%s\\%s", dir, op->sd);
+		if (vol_file_read_all(vol, sdpath, 1 << 20, &sd, &sdlen,
+		    cause) != 0) {
+			free(sdpath);
+			goto out;
+		}
+		free(sdpath);
+		if (vol_sd_set(vol, op->path, sd, sdlen, cause) != 0) {
+			free(sd);
+			goto out;
+		}
+		free(sd);
+	}
+	if (!exists && vol_attrs_set(vol, op->path, (uint32_t)op->attrs,
+	    cause) != 0)
+		goto out;
+	ret = 0;
+out:
+	free(sha);
+	free(blob);
+	return ret;
+}
+
+static int
+undo_op(struct vol *vol, const char *dir, const struct jop *op,
+    char **cause)
+{
+	if (strcmp(op->kind, "replace") == 0 ||
+	    strcmp(op->kind, "delete") == 0)
+		return restore(vol, dir, op, cause);
+	if (strcmp(op->kind, "create") == 0 ||
+	    strcmp(op->kind, "mkdir") == 0) {
+		if (!vol_exists(vol, op->path))
+			return 0;
+		return vol_unlink(vol, op->path, cause);
+	}
+	if (strcmp(op->kind, "rename") == 0) {
+		/* Interrupted before or after the rename: either way the
+		 * file must end up at its old name. */
+		if (op->to != NULL && vol_exists(vol, op->to) &&
+		    !vol_exists(vol, op->path))
+			return vol_rename(vol, op->to, op->path, cause);
+		return 0;
+	}
+	return set_cause(cause, "unknown journal operation '%s'", op->kind);
+}
+
+/* Remove a fully undone journal, and ntmend\journal, ntmend\ if empty. */
+static int
+remove_journal(struct vol *vol, const char *dir, char **cause)
+{
+	char	**names, *p;
+	size_t	  n, i;
+	int	  ret = 0;
+
+	if (dir_names(vol, dir, &names, &n, cause) != 0)
+		return -1;
+	for (i = 0; i < n && ret == 0; i++) {
+		p = xprintf("%s\\%s", dir, names[i]);
+		ret = vol_unlink(vol, p, cause);
+		free(p);
+	}
+	names_free(names, n);
+	if (ret != 0 || vol_unlink(vol, dir, cause) != 0)
+		return -1;
+	if (dir_names(vol, JOURNAL_DIR, &names, &n, NULL) == 0) {
+		names_free(names, n);
+		if (n == 0 && vol_unlink(vol, JOURNAL_DIR, NULL) == 0 &&
+		    dir_names(vol, "ntmend", &names, &n, NULL) == 0) {
+			names_free(names, n);
+			if (n == 0)
+				vol_unlink(vol, "ntmend", NULL);
+		}
+	}
+	return 0;
+}
+
+int
+journal_undo(struct vol *vol, const char *id, char **undone_id,
+    char **cause)
+{
+	struct journal_info	*info;
+	struct jlog		 l;
+	char			*dir;
+	size_t			 n, i, newest = SIZE_MAX;
+	int			 ret = -1;
+
+	*undone_id = NULL;
+	if (journal_list(vol, &info, &n, cause) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strncmp(info[i].state, "damaged", 7) != 0)
+			newest = i;
+	}
+	if (id == NULL) {
+		if (newest == SIZE_MAX) {
+			set_cause(cause, "no journal to undo on this volume");
+			goto out;
+		}
+		id = info[newest].id;
+	} else {
+		for (i = 0; i < n && strcmp(info[i].id, id) != 0; i++)
+			;
+		if (i == n) {
+			set_cause(cause, "no journal %s on this volume (ntmend "
+			    "journal lists them)", id);
+			goto out;
+		}
+		/* Undoing under a newer change would put back bytes the
+		 * newer one then restores over: newest first. */
+		if (newest != SIZE_MAX && i < newest) {
+			set_cause(cause, "journal %s is newer than %s: undo "
+			    "the newer journals first", info[newest].id, id);
+			goto out;
+		}
+	}
+	dir = xprintf("%s\\%s", JOURNAL_DIR, id);
+	if (jlog_read(vol, dir, &l, cause) != 0) {
+		free(dir);
+		goto out;
+	}
+	for (i = l.nops; i > 0; i--) {
+		if (l.ops[i - 1].undone)
+			continue;
+		if (undo_op(vol, dir, &l.ops[i - 1], cause) != 0 ||
+		    jappend(vol, dir, json_pack("{s:I}", "undone",
+		    (json_int_t)l.ops[i - 1].n), cause) != 0)
+			goto out_log;
+	}
+	if (remove_journal(vol, dir, cause) != 0 || vol_sync(vol, cause) != 0)
+		goto out_log;
+	*undone_id = xstrdup(id);
+	ret = 0;
+out_log:
+	jlog_free(&l);
+	free(dir);
+out:
+	journal_info_free(info, n);
+	return ret;
+}
