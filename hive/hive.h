@@ -27,36 +27,100 @@ struct vol;
 #define HIVE_REG_DWORD_BIG_ENDIAN	5
 #define HIVE_REG_LINK			6
 #define HIVE_REG_MULTI_SZ		7
+#define HIVE_REG_RESOURCE_LIST		8
+#define HIVE_REG_FULL_RESOURCE_DESCRIPTOR 9
+#define HIVE_REG_RESOURCE_REQUIREMENTS_LIST 10
 #define HIVE_REG_QWORD			11
 
-/* header.c: the base block ("regf"), parsed from untrusted bytes. */
+/* header.c: the base block ("regf") of a hive or log and the records a
+ * log holds, parsed from untrusted bytes. */
 struct hive_header {
 	uint32_t	 seq_primary;	/* offset 4 */
 	uint32_t	 seq_secondary;	/* offset 8 */
 	uint64_t	 timestamp;	/* FILETIME, offset 12 */
 	uint32_t	 major, minor;	/* format version, offsets 20, 24 */
-	uint32_t	 file_type;	/* 0 primary, 1/2 log (old), 6 log
-					   (HvLE, Windows 8.1+) */
+	uint32_t	 file_type;	/* offset 28: HIVE_TYPE_* */
+	uint32_t	 file_format;	/* offset 32: 1 (direct memory load) */
 	uint32_t	 root_offset;	/* offset 36 */
 	uint32_t	 hbins_size;	/* offset 40 */
+	uint32_t	 clustering;	/* offset 44: sector size / 512 */
 	char		*file_name;	/* UTF-8 of the 64-byte name field at
 					   48 (a path tail), caller frees */
 	uint32_t	 checksum;	/* offset 508 */
-	int		 checksum_ok;	/* XOR of the first 508 bytes matches */
+	uint32_t	 checksum_calc;	/* what the first 508 bytes give */
+	int		 checksum_ok;	/* checksum == checksum_calc */
 };
 #define HIVE_BASE_BLOCK_SIZE	4096
+#define HIVE_HEADER_MIN		512	/* a log stores only the first sector
+					   of the base block; every field
+					   and the checksum are in it */
 
-/* Parse the first 4096 bytes of a hive or log. */
+#define HIVE_TYPE_PRIMARY	0	/* a hive */
+#define HIVE_TYPE_LOG_OLD	1	/* .LOG, Windows XP to 8 (DIRT) */
+#define HIVE_TYPE_LOG_ALT	2	/* also an old log (HV_TYPE_LOG) */
+#define HIVE_TYPE_LOG_NEW	6	/* .LOG1/.LOG2, Windows 8.1+ (HvLE) */
+
+/* Parse at least the first HIVE_HEADER_MIN bytes of a hive or log: fails
+ * only without the "regf" signature or when too short; the caller judges
+ * the fields (file type, checksum_ok). Free with hive_header_free. */
 int	 hive_header_parse(const void *buf, size_t len,
 	     struct hive_header *hdr, char **cause);
 void	 hive_header_free(struct hive_header *);
-/* Sequence numbers differ: the hive has changes only in its logs. */
+/* XOR-32 of the first 508 bytes as Windows stores it (0 -> 1, -1 -> -2);
+ * buf holds at least 508 bytes. */
+uint32_t hive_header_checksum(const void *buf);
+/* Dirty as Windows judges it: sequence numbers differ or the checksum is
+ * wrong; the hive has changes only in its logs. */
 int	 hive_header_is_dirty(const struct hive_header *);
+/* File type 1, 2 or 6. */
+int	 hive_header_is_log(const struct hive_header *);
+
+/* One new-format log entry ("HvLE"), checked: size, both Marvin32 hashes,
+ * every page inside the hive bins data. Pointers borrow the buffer. */
+struct hive_log_entry {
+	size_t		 off;		/* in the log file */
+	size_t		 size;		/* whole entry, a multiple of 512 */
+	uint32_t	 flags;
+	uint32_t	 seq;		/* the hive's sequence numbers after
+					   applying it */
+	uint32_t	 hbins_size;	/* hive bins data size then */
+	uint32_t	 npages;
+	const uint8_t	*refs;		/* npages x (offset, size) LE32 */
+	const uint8_t	*pages;		/* the pages, back to back */
+};
+/* Parse the entry at off; -1 if there is no valid entry there (the end of
+ * the log's records). */
+int	 hive_log_entry_parse(const void *buf, size_t len, size_t off,
+	     struct hive_log_entry *);
+
+#define HIVE_LOG_OLD		1	/* dirty vector and pages */
+#define HIVE_LOG_NEW		2	/* HvLE entries */
+/* What a transaction log holds for a hive. */
+struct hive_log_summary {
+	struct hive_header hdr;		/* the log's own base block copy */
+	int		 format;	/* HIVE_LOG_OLD or HIVE_LOG_NEW */
+	size_t		 entries;	/* new: valid consecutive entries
+					   from the start; old: dirty pages */
+	uint32_t	 seq_first;	/* new: sequence numbers of those */
+	uint32_t	 seq_last;
+	size_t		 newer;		/* entries (pages) the hive lacks:
+					   new: seq >= the hive's secondary
+					   sequence number; old: all, when
+					   the timestamps match */
+	int		 applies;	/* newer > 0 */
+};
+/* Scan a whole log file against the hive's header (NULL: none). Fails
+ * (with a cause) when buf is not an intact log: no regf, another file
+ * type, or a base block that fails its checksum. */
+int	 hive_log_scan(const void *buf, size_t len,
+	     const struct hive_header *hive, struct hive_log_summary *,
+	     char **cause);
+void	 hive_log_summary_free(struct hive_log_summary *);
 
 /* checkout.c */
 struct hive;
 
-/* Known hives and their files on the volume. */
+/* Known hives and their files on the volume (names: path.c). */
 enum hive_id {
 	HIVE_SYSTEM,
 	HIVE_SOFTWARE,
@@ -66,49 +130,60 @@ enum hive_id {
 	HIVE_SECURITY,
 	HIVE_COUNT
 };
-/* "Windows\System32\config\SYSTEM" etc.; borrowed. */
-const char *hive_volume_path(enum hive_id);
-/* "SYSTEM", "SOFTWARE", ...; borrowed. */
-const char *hive_id_name(enum hive_id);
 
 /* Dirty-state summary, set by checkout. */
 enum hive_log_state {
-	HIVE_CLEAN,		/* sequence numbers equal */
-	HIVE_DIRTY_LOGS,	/* dirty, .LOG1/.LOG2 present: their records
-				   are not in what is read */
-	HIVE_DIRTY_NO_LOGS	/* dirty and no usable log: what Windows last
-				   wrote may be lost */
+	HIVE_CLEAN,		/* not dirty: logs, if any, are ignored (as
+				   Windows ignores them) */
+	HIVE_DIRTY_LOGS,	/* dirty, and a log (.LOG1/.LOG2, or .LOG of
+				   Windows XP to 8) holds records newer than
+				   the hive: they are not in what is read */
+	HIVE_DIRTY_NO_LOGS	/* dirty and no log holds what is missing:
+				   what Windows last wrote may be lost */
 };
 
 #define HIVE_MAX_SIZE	((size_t)2 << 30)	/* a hive is at most 2 GiB
 						   (hbin offsets are 32-bit
 						   and Windows caps hives) */
 
-/* Copy the hive at path on the volume (and its .LOG1/.LOG2 when present)
- * to a private temp directory and open the copy read-only. */
+/* Copy the hive at path on the volume (and its .LOG, .LOG1, .LOG2 when
+ * present) to a private temp directory and open the copy read-only. The
+ * volume is only read. Refuses a log given as the hive, and a hive hivex
+ * cannot read (the cause says it is damaged and how to restore it). */
 int	 hive_checkout(struct vol *, const char *path, struct hive **hp,
 	     char **cause);
-/* Open a hive file on the host (tests, files given by path) the same way:
- * it is copied first, so the original is never opened by hivex. */
+/* Open a hive file on the host (tests, files given by path) the same way,
+ * logs beside it included: it is copied first, so the original is never
+ * opened by hivex. */
 int	 hive_open_file(const char *file, struct hive **hp, char **cause);
-void	 hive_close(struct hive *);
+void	 hive_close(struct hive *);		/* NULL is fine */
 hive_h	*hive_handle(struct hive *);		/* the hivex handle */
 const struct hive_header *hive_header(struct hive *);
 enum hive_log_state hive_log_state(struct hive *);
 /* One line for a dirty hive: what the state means for what is read
- * ("SYSTEM is dirty (sequence 1622/1621): 2 log files hold changes not
- * shown"), NULL when clean; borrowed. */
+ * ("SYSTEM is dirty (sequence numbers 1622/1621): changes in
+ * SYSTEM.LOG1/SYSTEM.LOG2 are not shown ..."), NULL when clean;
+ * borrowed. */
 const char *hive_warning(struct hive *);
+/* The file's name for messages ("SYSTEM"); borrowed. */
+const char *hive_name(struct hive *);
+/* The private copy hivex has open; borrowed until hive_close. */
+const char *hive_file_path(struct hive *);
 
 /* key.c */
-/* Look a key up; *node gets it. ENOENT-like failure when missing: returns
- * -1 with errno ENOENT and a cause naming the first missing component. */
+/* Look a key up; *node gets it ("" is the root key). A first
+ * component "CurrentControlSet" is resolved as hive_path_resolve does.
+ * Names compare case-insensitively as hivex does (ASCII letters only).
+ * When missing: -1 with errno ENOENT and a cause naming the first missing
+ * component; other errnos mean the hive is damaged there. */
 int	 hive_key_lookup(struct hive *, const char *path, hive_node_h *node,
 	     char **cause);
-/* The control set number Select\Current names (1 for ControlSet001). */
+/* The control set number Select\Current names (1 for ControlSet001),
+ * 1..999. */
 int	 hive_current_control_set(struct hive *, int *n, char **cause);
 /* "CurrentControlSet\Services" -> "ControlSet001\Services" in SYSTEM
- * hives, else a copy; caller frees. */
+ * hives (those with a Select key), else a copy with '\' separators;
+ * caller frees. NULL with a cause if Select\Current is unusable. */
 char	*hive_path_resolve(struct hive *, const char *path, char **cause);
 
 /* value.c */
@@ -119,15 +194,20 @@ struct hive_value {
 	size_t		 len;
 };
 void	 hive_value_free(struct hive_value *);
+/* Read a value of the key at key (a path as hive_key_lookup takes); name
+ * "" or "@" is the default value; names compare case-insensitively. When
+ * missing: -1 with errno ENOENT. Free with hive_value_free. */
 int	 hive_value_get(struct hive *, const char *key, const char *name,
 	     struct hive_value *val, char **cause);
 /* Typed getters; fail with a cause if missing or of another type. */
 int	 hive_value_string(struct hive *, const char *key, const char *name,
-	     char **s, char **cause);	/* SZ/EXPAND_SZ as UTF-8 */
+	     char **s, char **cause);	/* SZ/EXPAND_SZ as UTF-8, caller
+					   frees */
 int	 hive_value_dword(struct hive *, const char *key, const char *name,
-	     uint32_t *v, char **cause);
+	     uint32_t *v, char **cause);	/* DWORD, DWORD_BIG_ENDIAN */
 /* Display text of any value: strings as UTF-8, MULTI_SZ joined with
- * "\n", DWORD/QWORD in decimal, others as hex bytes; caller frees. */
+ * "\n", DWORD/QWORD in decimal, others (and DWORD/QWORD of the wrong
+ * size) as hex bytes "01 ff"; caller frees. */
 char	*hive_value_format(const struct hive_value *);
 /* "REG_SZ", ..., "REG_UNKNOWN(0x1234)"; caller frees. */
 char	*hive_type_name(uint32_t type);
@@ -138,5 +218,9 @@ char	*hive_type_name(uint32_t type);
  * HKLM / HKEY_LOCAL_MACHINE, HKU\.DEFAULT, any case, '\' or '/'. */
 int	 hive_path_split(const char *regpath, enum hive_id *id, char **sub,
 	     char **cause);
+/* "Windows\System32\config\SYSTEM" etc.; borrowed, NULL if unknown. */
+const char *hive_volume_path(enum hive_id);
+/* "SYSTEM", "SOFTWARE", ..., "DEFAULT"; borrowed, NULL if unknown. */
+const char *hive_id_name(enum hive_id);
 
 #endif
