@@ -25,6 +25,7 @@
 #define REGF_CLUSTERING		44
 #define REGF_NAME		48
 #define REGF_NAME_LEN		64
+#define REGF_RMID		112
 #define REGF_CHECKSUM		508
 
 /* Log records. */
@@ -137,6 +138,7 @@ hive_header_parse(const void *buf, size_t len, struct hive_header *hdr,
 	/* A path tail for debugging, not always NUL-terminated (the hivex
 	 * minimal image fills it with "\??\UNC\trick\tmp\DEFAULT"). */
 	hdr->file_name = utf16le_to_utf8(p + REGF_NAME, REGF_NAME_LEN);
+	memcpy(hdr->rm_id, p + REGF_RMID, sizeof hdr->rm_id);
 	hdr->checksum = le32dec(p + REGF_CHECKSUM);
 	hdr->checksum_calc = hive_header_checksum(p);
 	hdr->checksum_ok = hdr->checksum == hdr->checksum_calc;
@@ -299,6 +301,38 @@ hive_log_scan_old(const uint8_t *p, size_t len, const struct hive_header *hive,
 		s->newer = pages;
 }
 
+static int
+hive_guid_is_zero(const uint8_t *g)
+{
+	size_t	i;
+
+	for (i = 0; i < 16; i++) {
+		if (g[i] != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Does the log's base block copy describe this hive? Windows pairs them by
+ * file name and never checks; copies of hives moved around by hand do
+ * not always keep their own logs. The copy carries the hive's name field
+ * and, since Vista, its RmId GUID, which differs from hive to hive (regipy
+ * SYSTEM_B and its .LOG1/.LOG2 share one; DFIR's Win11 COMPONENTS.LOG2
+ * has another), so a stray log is not counted as the hive's changes.
+ */
+static int
+hive_log_belongs(const struct hive_header *log, const struct hive_header *hive)
+{
+	const char	*a = log->file_name, *b = hive->file_name;
+
+	if (strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0)
+		return 0;
+	if (hive_guid_is_zero(log->rm_id) || hive_guid_is_zero(hive->rm_id))
+		return 1;
+	return memcmp(log->rm_id, hive->rm_id, sizeof log->rm_id) == 0;
+}
+
 int
 hive_log_scan(const void *buf, size_t len, const struct hive_header *hive,
     struct hive_log_summary *s, char **cause)
@@ -331,6 +365,10 @@ hive_log_scan(const void *buf, size_t len, const struct hive_header *hive,
 	} else {
 		s->format = HIVE_LOG_OLD;
 		hive_log_scan_old(p, len, hive, s);
+	}
+	if (hive != NULL && !hive_log_belongs(&s->hdr, hive)) {
+		s->foreign = 1;
+		s->newer = 0;
 	}
 	s->applies = s->newer > 0;
 	return 0;

@@ -46,6 +46,8 @@ struct hive_header {
 	uint32_t	 clustering;	/* offset 44: sector size / 512 */
 	char		*file_name;	/* UTF-8 of the 64-byte name field at
 					   48 (a path tail), caller frees */
+	uint8_t		 rm_id[16];	/* offset 112: the hive's resource
+					   manager GUID (Vista+, else 0) */
 	uint32_t	 checksum;	/* offset 508 */
 	uint32_t	 checksum_calc;	/* what the first 508 bytes give */
 	int		 checksum_ok;	/* checksum == checksum_calc */
@@ -107,6 +109,9 @@ struct hive_log_summary {
 					   new: seq >= the hive's secondary
 					   sequence number; old: all, when
 					   the timestamps match */
+	int		 foreign;	/* the log's base block copy names
+					   another hive (file name or RmId
+					   differ): nothing in it applies */
 	int		 applies;	/* newer > 0 */
 };
 /* Scan a whole log file against the hive's header (NULL: none). Fails
