@@ -1,0 +1,608 @@
+/*
+ * checkout.c: a hive is read from a private copy. The file (and, when the
+ * hive is dirty, its transaction logs) is copied from the volume or the
+ * host into a temp directory, the state of the logs is judged, and hivex
+ * opens the copy read-only. The source is only ever read.
+ *
+ * The steps are separate so that log replay (hive/replay.c, to come) can
+ * slot in between judging the logs and opening the copy with hivex.
+ */
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hive/hive.h"
+#include "ntfs/ntfs.h"
+#include "util/util.h"
+
+/* Copy in 1 MiB reads: large enough that a 100 MiB SOFTWARE hive on a USB
+ * stick is a hundred reads, small enough to never matter for memory. */
+#define NTM_HIVE_COPY_CHUNK	((size_t)1 << 20)
+
+/*
+ * The logs beside a hive ("Multiple transaction log files"): Windows 8.1
+ * and later write .LOG1 and .LOG2 (applied in that order) and may keep an
+ * empty .LOG for compatibility; Windows XP to 8 write only .LOG.
+ */
+static const char *const hive_log_suffixes[] = { ".LOG1", ".LOG2", ".LOG" };
+#define NTM_HIVE_LOGS	(sizeof hive_log_suffixes / sizeof hive_log_suffixes[0])
+
+/* Where RegBack keeps copies (empty files by default since Windows 10
+ * 1803, so the advice names restore points too). */
+#define HIVE_RESTORE_ADVICE \
+	"restore it from Windows\\System32\\config\\RegBack (if that copy is " \
+	"not empty) or from a System Restore point"
+
+struct hive_log {
+	char			*name;		/* "SYSTEM.LOG1" */
+	char			*path;		/* the temp copy, NULL if none */
+	uint64_t		 size;
+	char			*problem;	/* why it cannot be used */
+	int			 scanned;	/* sum is valid */
+	struct hive_log_summary	 sum;
+};
+
+struct hive {
+	char			*name;		/* "SYSTEM" */
+	char			*dir;		/* private temp directory */
+	char			*path;		/* dir/hive: what hivex opens */
+	struct hive_header	 hdr;
+	struct hive_log		 logs[NTM_HIVE_LOGS];
+	enum hive_log_state	 state;
+	char			*warning;
+	hive_h			*h;
+};
+
+/* Files come from the volume (vol set) or from the host. */
+struct hive_src {
+	struct vol		*vol;
+};
+
+typedef ssize_t (*hive_pread_fn)(void *, void *, size_t, uint64_t);
+
+static ssize_t
+hive_host_pread(void *arg, void *buf, size_t len, uint64_t off)
+{
+	int	fd = *(int *)arg;
+	ssize_t	n;
+
+	do
+		n = pread(fd, buf, len, (off_t)off);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
+static ssize_t
+hive_vol_pread(void *arg, void *buf, size_t len, uint64_t off)
+{
+	return vol_file_pread(arg, buf, len, off);
+}
+
+static int
+hive_write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Stream size bytes from a reader into a new local file. */
+static int
+hive_copy_stream(hive_pread_fn rd, void *arg, uint64_t size,
+    const char *what, const char *to, char **cause)
+{
+	uint8_t		*buf;
+	uint64_t	 off = 0;
+	size_t		 want;
+	ssize_t		 n;
+	int		 fd, ret = -1;
+
+	fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return set_cause(cause, "%s: %s", to, strerror(errno));
+	buf = xmalloc(NTM_HIVE_COPY_CHUNK);
+	while (off < size) {
+		want = size - off < NTM_HIVE_COPY_CHUNK ?
+		    (size_t)(size - off) : NTM_HIVE_COPY_CHUNK;
+		if ((n = rd(arg, buf, want, off)) < 0) {
+			set_cause(cause, "cannot read %s at offset %llu: %s",
+			    what, (unsigned long long)off, strerror(errno));
+			goto fail;
+		}
+		if (n == 0) {
+			set_cause(cause, "cannot read %s: it ends at %llu "
+			    "bytes, not %llu", what, (unsigned long long)off,
+			    (unsigned long long)size);
+			goto fail;
+		}
+		if (hive_write_all(fd, buf, (size_t)n) != 0) {
+			set_cause(cause, "cannot write %s: %s", to,
+			    strerror(errno));
+			goto fail;
+		}
+		off += (uint64_t)n;
+	}
+	ret = 0;
+
+fail:
+	free(buf);
+	if (close(fd) == -1 && ret == 0)
+		ret = set_cause(cause, "cannot write %s: %s", to,
+		    strerror(errno));
+	if (ret != 0)
+		unlink(to);
+	return ret;
+}
+
+/* Is there a file (not a directory) at path? */
+static int
+hive_src_exists(struct hive_src *src, const char *path)
+{
+	struct vol_stat	vst;
+	struct stat	sb;
+
+	if (src->vol != NULL)
+		return vol_stat(src->vol, path, &vst, NULL) == 0 && !vst.is_dir;
+	return stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode);
+}
+
+/* Copy one file of at most HIVE_MAX_SIZE bytes; *size gets its size. */
+static int
+hive_src_copy(struct hive_src *src, const char *from, const char *to,
+    uint64_t *size, char **cause)
+{
+	struct vol_file	*f;
+	struct stat	 sb;
+	int		 fd, ret;
+
+	if (src->vol != NULL) {
+		if ((f = vol_file_open(src->vol, from, VOL_O_RDONLY, cause)) ==
+		    NULL)
+			return -1;
+		*size = vol_file_size(f);
+		if (*size > HIVE_MAX_SIZE)
+			ret = set_cause(cause, "%s: %llu bytes, more than a "
+			    "hive can be", from, (unsigned long long)*size);
+		else
+			ret = hive_copy_stream(hive_vol_pread, f, *size, from,
+			    to, cause);
+		vol_file_close(f, NULL);
+		return ret;
+	}
+
+	if ((fd = open(from, O_RDONLY | O_CLOEXEC)) == -1)
+		return set_cause(cause, "%s: %s", from, strerror(errno));
+	if (fstat(fd, &sb) == -1)
+		ret = set_cause(cause, "%s: %s", from, strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		ret = set_cause(cause, "%s: not a regular file", from);
+	else if ((uint64_t)sb.st_size > HIVE_MAX_SIZE)
+		ret = set_cause(cause, "%s: %lld bytes, more than a hive can "
+		    "be", from, (long long)sb.st_size);
+	else {
+		*size = (uint64_t)sb.st_size;
+		ret = hive_copy_stream(hive_host_pread, &fd, *size, from, to,
+		    cause);
+	}
+	close(fd);
+	return ret;
+}
+
+/* The last component of a volume or host path. */
+static char *
+hive_base_name(const char *path)
+{
+	const char	*end = path + strlen(path), *p;
+
+	while (end > path && (end[-1] == '\\' || end[-1] == '/'))
+		end--;
+	for (p = end; p > path && p[-1] != '\\' && p[-1] != '/'; p--)
+		;
+	return xstrndup(p, (size_t)(end - p));
+}
+
+/* Read the base block of the copy and refuse what is not a hive. */
+static int
+hive_read_header(struct hive *hv, char **cause)
+{
+	uint8_t		 buf[HIVE_BASE_BLOCK_SIZE];
+	ssize_t		 n;
+	size_t		 got = 0;
+	char		*why = NULL;
+	int		 fd;
+
+	if ((fd = open(hv->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return set_cause(cause, "%s: %s", hv->path, strerror(errno));
+	while (got < sizeof buf) {
+		n = hive_host_pread(&fd, buf + got, sizeof buf - got, got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+
+	if (hive_header_parse(buf, got, &hv->hdr, &why) != 0) {
+		set_cause(cause, "%s is not a registry hive: %s", hv->name,
+		    why);
+		free(why);
+		return -1;
+	}
+	if (hive_header_is_log(&hv->hdr))
+		return set_cause(cause, "%s is a transaction log (file type "
+		    "%u), not a hive: open the hive it belongs to", hv->name,
+		    hv->hdr.file_type);
+	if (hv->hdr.file_type != HIVE_TYPE_PRIMARY)
+		return set_cause(cause, "%s has file type %u, not a hive "
+		    "(0)", hv->name, hv->hdr.file_type);
+	if (got < sizeof buf)
+		return set_cause(cause, "%s is cut off: %zu bytes, not even "
+		    "its 4096-byte base block: " HIVE_RESTORE_ADVICE,
+		    hv->name, got);
+	/* hivex refuses other major versions too; say it plainly. */
+	if (hv->hdr.major != 1)
+		return set_cause(cause, "%s has registry format %u.%u, not "
+		    "1.x", hv->name, hv->hdr.major, hv->hdr.minor);
+	return 0;
+}
+
+/* Copy the logs beside the hive and judge what each holds for it. */
+static void
+hive_copy_logs(struct hive *hv, struct hive_src *src, const char *from)
+{
+	struct hive_log	*lg;
+	size_t		 i, j;
+	char		*lfrom, *cause = NULL, *alt;
+	void		*map;
+	int		 fd, found;
+
+	for (i = 0; i < NTM_HIVE_LOGS; i++) {
+		lg = &hv->logs[i];
+		xasprintf(&lg->name, "%s%s", hv->name, hive_log_suffixes[i]);
+		xasprintf(&lfrom, "%s%s", from, hive_log_suffixes[i]);
+		found = hive_src_exists(src, lfrom);
+		/* The volume compares names as Windows does; a host copy
+		 * may have come through tools that lowercased them. */
+		if (!found && src->vol == NULL) {
+			alt = xstrdup(lfrom);
+			for (j = strlen(from); alt[j] != '\0'; j++)
+				alt[j] = (char)(alt[j] >= 'A' && alt[j] <= 'Z' ?
+				    alt[j] - 'A' + 'a' : alt[j]);
+			if ((found = hive_src_exists(src, alt))) {
+				free(lfrom);
+				lfrom = alt;
+			} else
+				free(alt);
+		}
+		if (!found) {
+			free(lfrom);
+			continue;
+		}
+
+		xasprintf(&lg->path, "%s/hive%s", hv->dir,
+		    hive_log_suffixes[i]);
+		if (hive_src_copy(src, lfrom, lg->path, &lg->size,
+		    &cause) != 0) {
+			xasprintf(&lg->problem, "cannot be read (%s)", cause);
+			free(cause);
+			cause = NULL;
+			free(lg->path);
+			lg->path = NULL;
+			free(lfrom);
+			continue;
+		}
+		free(lfrom);
+		/* Windows 8.1+ keeps an empty .LOG beside .LOG1/.LOG2. */
+		if (lg->size == 0)
+			continue;
+
+		if ((fd = open(lg->path, O_RDONLY | O_CLOEXEC)) == -1) {
+			xasprintf(&lg->problem, "cannot be read (%s)",
+			    strerror(errno));
+			continue;
+		}
+		map = mmap(NULL, (size_t)lg->size, PROT_READ, MAP_PRIVATE, fd,
+		    0);
+		close(fd);
+		if (map == MAP_FAILED) {
+			xasprintf(&lg->problem, "cannot be read (%s)",
+			    strerror(errno));
+			continue;
+		}
+		if (hive_log_scan(map, (size_t)lg->size, &hv->hdr, &lg->sum,
+		    &cause) != 0) {
+			xasprintf(&lg->problem, "is not a usable log (%s)",
+			    cause);
+			free(cause);
+			cause = NULL;
+		} else {
+			lg->scanned = 1;
+			if (lg->sum.foreign)
+				xasprintf(&lg->problem, "belongs to another "
+				    "hive (its header names \"%s\")",
+				    lg->sum.hdr.file_name);
+			else if (!lg->sum.applies)
+				lg->problem = xstrdup(lg->sum.format ==
+				    HIVE_LOG_OLD ? "does not belong to this "
+				    "version of the hive or holds no pages" :
+				    "holds no records newer than the hive");
+		}
+		munmap(map, (size_t)lg->size);
+	}
+}
+
+/* Decide the state and the one-line warning from the header and logs. */
+static void
+hive_judge(struct hive *hv)
+{
+	struct hive_log	*lg;
+	char		*names = NULL, *notes = NULL, *tmp, *seq;
+	size_t		 i, records = 0;
+	int		 old = 0;
+
+	if (!hive_header_is_dirty(&hv->hdr)) {
+		hv->state = HIVE_CLEAN;
+		return;
+	}
+	xasprintf(&seq, "sequence numbers %u/%u%s", hv->hdr.seq_primary,
+	    hv->hdr.seq_secondary, hv->hdr.checksum_ok ? "" :
+	    ", base block checksum wrong");
+
+	for (i = 0; i < NTM_HIVE_LOGS; i++) {
+		lg = &hv->logs[i];
+		if (lg->scanned && lg->sum.applies) {
+			xasprintf(&tmp, "%s%s%s", names == NULL ? "" : names,
+			    names == NULL ? "" : "/", lg->name);
+			free(names);
+			names = tmp;
+			records += lg->sum.newer;
+			old |= lg->sum.format == HIVE_LOG_OLD;
+		} else if (lg->problem != NULL) {
+			xasprintf(&tmp, "%s%s%s %s", notes == NULL ? "" : notes,
+			    notes == NULL ? "" : "; ", lg->name, lg->problem);
+			free(notes);
+			notes = tmp;
+		}
+	}
+
+	if (names != NULL) {
+		hv->state = HIVE_DIRTY_LOGS;
+		xasprintf(&hv->warning, "%s is dirty (%s): changes in %s "
+		    "(%zu %s) are not shown (log replay arrives with registry "
+		    "writing); do not delete the .LOG files", hv->name, seq,
+		    names, records, old ? "dirty pages" : "log records");
+	} else {
+		hv->state = HIVE_DIRTY_NO_LOGS;
+		xasprintf(&hv->warning, "%s is dirty (%s) and no transaction "
+		    "log holds the missing changes: what Windows last wrote "
+		    "to it may be lost%s%s%s", hv->name, seq,
+		    notes == NULL ? "" : " (", notes == NULL ? "" : notes,
+		    notes == NULL ? "" : ")");
+	}
+	free(names);
+	free(notes);
+	free(seq);
+}
+
+/*
+ * When hivex refuses the copy, find the first hive bin that is wrong so the
+ * cause can say where the damage is (regipy's corrupted_system_hive has
+ * garbage where its 26th bin should start, at 0x1a000).
+ */
+static char *
+hive_find_damage(struct hive *hv)
+{
+	uint8_t		 bin[32];
+	struct stat	 sb;
+	uint64_t	 off, end, size;
+	char		*what = NULL;
+	int		 fd;
+
+	if (!hv->hdr.checksum_ok)
+		return xprintf("its base block fails its checksum (0x%08x, "
+		    "computed 0x%08x)", hv->hdr.checksum,
+		    hv->hdr.checksum_calc);
+	if ((fd = open(hv->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &sb) == -1)
+		goto out;
+	end = HIVE_BASE_BLOCK_SIZE + (uint64_t)hv->hdr.hbins_size;
+	if (end > (uint64_t)sb.st_size) {
+		what = xprintf("the file ends at %lld bytes but its header "
+		    "says %llu", (long long)sb.st_size,
+		    (unsigned long long)end);
+		goto out;
+	}
+	for (off = HIVE_BASE_BLOCK_SIZE; off < end; off += size) {
+		if (hive_host_pread(&fd, bin, sizeof bin, off) !=
+		    (ssize_t)sizeof bin || memcmp(bin, "hbin", 4) != 0) {
+			what = xprintf("no hive bin where one should start, "
+			    "at offset 0x%llx", (unsigned long long)off);
+			break;
+		}
+		size = le32dec(bin + 8);
+		if (le32dec(bin + 4) != off - HIVE_BASE_BLOCK_SIZE ||
+		    size == 0 || size % HIVE_BASE_BLOCK_SIZE != 0 ||
+		    size > end - off) {
+			what = xprintf("the hive bin at offset 0x%llx is "
+			    "inconsistent", (unsigned long long)off);
+			break;
+		}
+	}
+
+out:
+	close(fd);
+	return what;
+}
+
+/* Everything after the copy of the hive itself. */
+static int
+hive_finish(struct hive *hv, struct hive_src *src, const char *from,
+    char **cause)
+{
+	char	*where;
+	int	 err;
+
+	if (hive_read_header(hv, cause) != 0)
+		return -1;
+	/* Windows ignores the logs of a clean hive ("Dirty state of a
+	 * hive"), so only a dirty one needs them copied. */
+	if (hive_header_is_dirty(&hv->hdr))
+		hive_copy_logs(hv, src, from);
+	hive_judge(hv);
+
+	/* Log replay (to come) applies hv->logs to hv->path here, then
+	 * rereads the header and judges again. */
+
+	errno = 0;
+	if ((hv->h = hivex_open(hv->path, 0)) == NULL) {
+		err = errno;
+		where = hive_find_damage(hv);
+		set_cause(cause, "%s is damaged and cannot be read (%s%s%s)%s: "
+		    HIVE_RESTORE_ADVICE, hv->name,
+		    where != NULL ? where : "", where != NULL ? "; hivex: " :
+		    "hivex: ", strerror(err),
+		    hv->state == HIVE_DIRTY_LOGS ? "; its logs hold newer "
+		    "changes" : "");
+		free(where);
+		return -1;
+	}
+	return 0;
+}
+
+/* Make the handle and its temp directory. */
+static struct hive *
+hive_new(const char *from, char **cause)
+{
+	struct hive	*hv;
+
+	hv = xcalloc(1, sizeof *hv);
+	hv->name = hive_base_name(from);
+	if (*hv->name == '\0') {
+		set_cause(cause, "%s: not a file name", from);
+		hive_close(hv);
+		return NULL;
+	}
+	if ((hv->dir = tmpdir_create("ntmend-hive", cause)) == NULL) {
+		hive_close(hv);
+		return NULL;
+	}
+	xasprintf(&hv->path, "%s/hive", hv->dir);
+	return hv;
+}
+
+static int
+hive_open_src(struct hive_src *src, const char *from, struct hive **hp,
+    char **cause)
+{
+	struct hive	*hv;
+	uint64_t	 size;
+
+	*hp = NULL;
+	if ((hv = hive_new(from, cause)) == NULL)
+		return -1;
+	if (hive_src_copy(src, from, hv->path, &size, cause) != 0)
+		goto fail;
+	if (hive_finish(hv, src, from, cause) != 0)
+		goto fail;
+	*hp = hv;
+	return 0;
+
+fail:
+	hive_close(hv);
+	return -1;
+}
+
+int
+hive_checkout(struct vol *vol, const char *path, struct hive **hp,
+    char **cause)
+{
+	struct hive_src	src = { .vol = vol };
+
+	return hive_open_src(&src, path, hp, cause);
+}
+
+int
+hive_open_file(const char *file, struct hive **hp, char **cause)
+{
+	struct hive_src	src = { .vol = NULL };
+
+	return hive_open_src(&src, file, hp, cause);
+}
+
+void
+hive_close(struct hive *hv)
+{
+	size_t	i;
+
+	if (hv == NULL)
+		return;
+	if (hv->h != NULL)
+		hivex_close(hv->h);
+	for (i = 0; i < NTM_HIVE_LOGS; i++) {
+		free(hv->logs[i].name);
+		free(hv->logs[i].path);
+		free(hv->logs[i].problem);
+		if (hv->logs[i].scanned)
+			hive_log_summary_free(&hv->logs[i].sum);
+	}
+	if (hv->dir != NULL)
+		tmpdir_remove(hv->dir);
+	hive_header_free(&hv->hdr);
+	free(hv->warning);
+	free(hv->path);
+	free(hv->dir);
+	free(hv->name);
+	free(hv);
+}
+
+hive_h *
+hive_handle(struct hive *hv)
+{
+	return hv->h;
+}
+
+const struct hive_header *
+hive_header(struct hive *hv)
+{
+	return &hv->hdr;
+}
+
+enum hive_log_state
+hive_log_state(struct hive *hv)
+{
+	return hv->state;
+}
+
+const char *
+hive_warning(struct hive *hv)
+{
+	return hv->warning;
+}
+
+const char *
+hive_name(struct hive *hv)
+{
+	return hv->name;
+}
+
+const char *
+hive_file_path(struct hive *hv)
+{
+	return hv->path;
+}

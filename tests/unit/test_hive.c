@@ -1,0 +1,970 @@
+/*
+ * test_hive.c: reading real hives through hive_open_file: dirty states and
+ * their warnings, refusals, keys, CurrentControlSet, values (compared with
+ * hivexget's independent read), value text and registry paths.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hive/hive.h"
+#include "util/util.h"
+
+struct fx {
+	char	*dir;
+	char	*scratch;
+};
+
+static const char *
+testdata(void)
+{
+	const char	*d = getenv("NTM_TESTDATA");
+
+	return d != NULL ? d : "../shared/testdata";
+}
+
+/* Decompress (or copy) testdata hives/NAME into the test's directory as
+ * AS (NULL: the same name). */
+static char *
+fx_file(struct fx *fx, const char *name, const char *as)
+{
+	char	*src, *dst, *cmd;
+
+	xasprintf(&src, "%s/hives/%s", testdata(), name);
+	xasprintf(&dst, "%s/%s", fx->dir, as != NULL ? as : name);
+	if (access(src, R_OK) == 0)
+		xasprintf(&cmd, "cp '%s' '%s' && chmod u+w '%s'", src, dst,
+		    dst);
+	else
+		xasprintf(&cmd, "xz -dc '%s.xz' > '%s'", src, dst);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(src);
+	return dst;
+}
+
+static struct hive *
+fx_open(const char *path)
+{
+	struct hive	*h = NULL;
+	char		*cause = NULL;
+
+	if (hive_open_file(path, &h, &cause) != 0)
+		fail_msg("hive_open_file %s: %s", path, cause);
+	return h;
+}
+
+/* hivexget's reading of a value, trailing newlines cut. */
+static char *
+hivexget(const char *file, const char *key, const char *name)
+{
+	char	*cmd, buf[4096];
+	size_t	 n;
+	FILE	*f;
+
+	xasprintf(&cmd, "hivexget '%s' '%s' '%s'", file, key, name);
+	assert_non_null(f = popen(cmd, "r"));
+	n = fread(buf, 1, sizeof buf - 1, f);
+	assert_int_equal(pclose(f), 0);
+	free(cmd);
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* Flip bits of one byte of a file in place. */
+static void
+fx_poke(const char *file, off_t off, uint8_t xor)
+{
+	uint8_t	b;
+	int	fd;
+
+	assert_true((fd = open(file, O_RDWR)) != -1);
+	assert_int_equal(pread(fd, &b, 1, off), 1);
+	b ^= xor;
+	assert_int_equal(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+}
+
+/* Rewrite a hive's sequence numbers and fix its checksum. */
+static void
+fx_set_seq(const char *file, uint32_t seq1, uint32_t seq2)
+{
+	uint8_t	b[HIVE_BASE_BLOCK_SIZE];
+	int	fd;
+
+	assert_true((fd = open(file, O_RDWR)) != -1);
+	assert_int_equal(pread(fd, b, sizeof b, 0), sizeof b);
+	le32enc(b + 4, seq1);
+	le32enc(b + 8, seq2);
+	le32enc(b + 508, hive_header_checksum(b));
+	assert_int_equal(pwrite(fd, b, sizeof b, 0), sizeof b);
+	close(fd);
+}
+
+/* A path in the test directory, freed with the fixture. */
+static const char *
+xasprintf_tmp(struct fx *fx, const char *name)
+{
+	free(fx->scratch);
+	xasprintf(&fx->scratch, "%s/%s", fx->dir, name);
+	return fx->scratch;
+}
+
+static char *
+fx_sha256(const char *file)
+{
+	char	*cmd, buf[128];
+	FILE	*f;
+
+	xasprintf(&cmd, "sha256sum '%s'", file);
+	assert_non_null(f = popen(cmd, "r"));
+	assert_non_null(fgets(buf, sizeof buf, f));
+	pclose(f);
+	free(cmd);
+	buf[64] = '\0';
+	return xstrdup(buf);
+}
+
+static int
+setup(void **state)
+{
+	struct fx	*fx = xcalloc(1, sizeof *fx);
+
+	fx->dir = tmpdir_create("ntmend-test-hive", NULL);
+	assert_non_null(fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx	*fx = *state;
+
+	tmpdir_remove(fx->dir);
+	free(fx->scratch);
+	free(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static void
+assert_string_value(struct hive *h, const char *key, const char *name,
+    const char *want)
+{
+	char	*s = NULL, *cause = NULL;
+
+	if (hive_value_string(h, key, name, &s, &cause) != 0)
+		fail_msg("%s\\%s: %s", key, name, cause);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+/* regipy SYSTEM, Windows 7 x86, clean. */
+static void
+test_system(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	char		*path, *before, *after, *copy, *s, *cause = NULL;
+	int		 n;
+
+	path = fx_file(fx, "regipy_SYSTEM", "SYSTEM");
+	before = fx_sha256(path);
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_CLEAN);
+	assert_null(hive_warning(h));
+	assert_string_equal(hive_name(h), "SYSTEM");
+	assert_int_equal(hive_header(h)->seq_primary, 0x369f);
+	/* hivex reads a private copy, not the file given. */
+	assert_string_not_equal(hive_file_path(h), path);
+	copy = fx_sha256(hive_file_path(h));
+	assert_string_equal(copy, before);
+	free(copy);
+
+	assert_int_equal(hive_current_control_set(h, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_string_value(h,
+	    "ControlSet001\\Control\\ComputerName\\ComputerName",
+	    "ComputerName", "WKS-WIN732BITA");
+	assert_string_value(h,
+	    "CurrentControlSet\\Control\\Session Manager\\Environment",
+	    "PROCESSOR_ARCHITECTURE", "x86");
+
+	s = hivexget(path, "\\ControlSet001\\Control\\ComputerName"
+	    "\\ComputerName", "ComputerName");
+	assert_string_equal(s, "WKS-WIN732BITA");
+	free(s);
+
+	hive_close(h);
+	after = fx_sha256(path);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	free(path);
+}
+
+/* Values of several types, read by us and by hivexget. */
+static void
+test_values_vs_hivexget(void **state)
+{
+	static const struct {
+		const char	*key, *name;
+	} t[] = {
+		{ "ControlSet001\\Control\\Session Manager\\Environment",
+		  "PROCESSOR_ARCHITECTURE" },
+		{ "ControlSet001\\Control\\Session Manager\\Environment",
+		  "Path" },				/* EXPAND_SZ */
+		{ "ControlSet001\\Control\\Session Manager",
+		  "CriticalSectionTimeout" },		/* DWORD */
+		{ "ControlSet001\\Control\\Session Manager",
+		  "BootExecute" },			/* MULTI_SZ */
+		{ "ControlSet001\\Control\\Session Manager",
+		  "ObjectDirectories" },		/* MULTI_SZ, 2 */
+		{ "ControlSet001\\Control", "WaitToKillServiceTimeout" },
+		{ "Select", "LastKnownGood" },
+	};
+	struct fx		*fx = *state;
+	struct hive		*h;
+	struct hive_value	 val;
+	char			*path, *mine, *theirs, *k, *cause = NULL;
+	size_t			 i;
+
+	path = fx_file(fx, "regipy_SYSTEM", NULL);
+	h = fx_open(path);
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (hive_value_get(h, t[i].key, t[i].name, &val, &cause) != 0)
+			fail_msg("%s", cause);
+		mine = hive_value_format(&val);
+		xasprintf(&k, "\\%s", t[i].key);
+		theirs = hivexget(path, k, t[i].name);
+		assert_string_equal(mine, theirs);
+		free(k);
+		free(mine);
+		free(theirs);
+		hive_value_free(&val);
+	}
+	hive_close(h);
+	free(path);
+}
+
+/* regipy SYSTEM_2: dirty, no logs anywhere. */
+static void
+test_dirty_no_logs(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	const char	*w;
+	char		*path;
+
+	path = fx_file(fx, "regipy_SYSTEM_2", "SYSTEM");
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
+	assert_non_null(w = hive_warning(h));
+	assert_non_null(strstr(w, "SYSTEM is dirty"));
+	assert_non_null(strstr(w, "205/204"));
+	assert_non_null(strstr(w, "may be lost"));
+	assert_null(strchr(w, '\n'));
+	/* What the file holds is still read. */
+	assert_string_value(h,
+	    "CurrentControlSet\\Control\\ComputerName\\ComputerName",
+	    "ComputerName", "SENSEI");
+	hive_close(h);
+	free(path);
+}
+
+/* regipy SYSTEM_B (Windows 10 1709, 1622/1621) with SYSTEM.LOG1/LOG2. */
+static void
+test_dirty_logs(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	const char	*w;
+	char		*path, *l1, *l2;
+
+	path = fx_file(fx, "regipy_SYSTEM_B", "SYSTEM");
+	l1 = fx_file(fx, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1");
+	l2 = fx_file(fx, "regipy_SYSTEM_B.LOG2", "SYSTEM.LOG2");
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_DIRTY_LOGS);
+	assert_non_null(w = hive_warning(h));
+	assert_non_null(strstr(w, "SYSTEM is dirty (sequence numbers "
+	    "1622/1621)"));
+	assert_non_null(strstr(w, "SYSTEM.LOG1/SYSTEM.LOG2"));
+	assert_non_null(strstr(w, "24 log records"));
+	assert_non_null(strstr(w, "not shown"));
+	assert_null(strchr(w, '\n'));
+	assert_string_value(h,
+	    "CurrentControlSet\\Control\\ComputerName\\ComputerName",
+	    "ComputerName", "DESKTOP-PM6C56D");
+	hive_close(h);
+
+	/* Only LOG2 holds valid records once LOG1's first entry is
+	 * damaged (byte in its page data, caught by Hash-1). */
+	fx_poke(l1, 2000, 0xff);
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_DIRTY_LOGS);
+	w = hive_warning(h);
+	assert_null(strstr(w, "SYSTEM.LOG1"));
+	assert_non_null(strstr(w, "changes in SYSTEM.LOG2 (20 log records)"));
+	hive_close(h);
+
+	/* Without the logs: nothing holds the changes. */
+	unlink(l1);
+	unlink(l2);
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
+	hive_close(h);
+
+	/* The hive's own logs, but the hive is past their records. */
+	free(fx_file(fx, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1"));
+	fx_set_seq(path, 3000, 2999);
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
+	w = hive_warning(h);
+	assert_non_null(strstr(w, "3000/2999"));
+	assert_non_null(strstr(w, "SYSTEM.LOG1 holds no records newer than "
+	    "the hive"));
+	hive_close(h);
+	free(l1);
+	free(l2);
+	free(path);
+}
+
+/* A log beside a hive that is not its own: DFIR's Win11 COMPONENTS.LOG2
+ * (records 262-263) beside regipy's SYSTEM_2 (at 204) would pass on
+ * sequence numbers alone. */
+static void
+test_foreign_log(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	const char	*w;
+	char		*path;
+
+	path = fx_file(fx, "regipy_SYSTEM_2", "SYSTEM");
+	free(fx_file(fx, "dfir_Win11_COMPONENTS.LOG2", "SYSTEM.LOG2"));
+	/* An empty .LOG (Windows 8.1+ keeps one) is no log at all. */
+	assert_int_equal(file_write_all(xasprintf_tmp(fx, "SYSTEM.LOG"), "",
+	    0, NULL), 0);
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
+	w = hive_warning(h);
+	assert_non_null(strstr(w, "(SYSTEM.LOG2 belongs to another hive (its "
+	    "header names \"dows\\System32\\config\\COMPONENTS\"))"));
+	assert_null(strstr(w, "SYSTEM.LOG "));
+	hive_close(h);
+	free(path);
+}
+
+/* Host copies made by tools that lowercase names (system.log1). */
+static void
+test_lowercase_logs(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	char		*path;
+
+	path = fx_file(fx, "regipy_SYSTEM_B", "SYSTEM");
+	free(fx_file(fx, "regipy_SYSTEM_B.LOG1", "SYSTEM.log1"));
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_DIRTY_LOGS);
+	assert_non_null(strstr(hive_warning(h), "changes in SYSTEM.LOG1 "));
+	hive_close(h);
+	free(path);
+}
+
+/* A clean hive ignores its logs, as Windows does. */
+static void
+test_clean_with_logs(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	char		*path;
+
+	path = fx_file(fx, "regipy_SYSTEM", "SYSTEM");
+	free(fx_file(fx, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1"));
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_CLEAN);
+	assert_null(hive_warning(h));
+	hive_close(h);
+	free(path);
+}
+
+/* regipy's corrupted_system_hive: hivex refuses it; the cause says it is
+ * damaged, where, and what to do. */
+static void
+test_corrupted(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h = (struct hive *)1;
+	char		*path, *cause = NULL;
+
+	path = fx_file(fx, "regipy_corrupted_system_hive", "SYSTEM");
+	assert_int_equal(hive_open_file(path, &h, &cause), -1);
+	assert_null(h);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "SYSTEM is damaged"));
+	assert_non_null(strstr(cause, "0x1a000"));
+	assert_non_null(strstr(cause, "RegBack"));
+	assert_null(strchr(cause, '\n'));
+	free(cause);
+	free(path);
+}
+
+/* A base block that fails its checksum: hivex refuses, we say why. */
+static void
+test_bad_checksum(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	char		*path, *cause = NULL;
+
+	path = fx_file(fx, "hivex_minimal", "DEFAULT");
+	fx_poke(path, 100, 0x58);
+	assert_int_equal(hive_open_file(path, &h, &cause), -1);
+	assert_non_null(strstr(cause, "DEFAULT is damaged"));
+	assert_non_null(strstr(cause, "fails its checksum"));
+	free(cause);
+	free(path);
+}
+
+/* Files that are not hives. */
+static void
+test_not_hives(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	char		*path, *cause = NULL;
+
+	path = fx_file(fx, "dfir_Win11_COMPONENTS.LOG2", "COMPONENTS.LOG2");
+	assert_int_equal(hive_open_file(path, &h, &cause), -1);
+	assert_non_null(strstr(cause, "COMPONENTS.LOG2 is a transaction log "
+	    "(file type 6), not a hive"));
+	free(cause);
+	cause = NULL;
+	free(path);
+
+	xasprintf(&path, "%s/empty", fx->dir);
+	assert_int_equal(file_write_all(path, "", 0, NULL), 0);
+	assert_int_equal(hive_open_file(path, &h, &cause), -1);
+	assert_non_null(strstr(cause, "empty is not a registry hive"));
+	free(cause);
+	cause = NULL;
+	free(path);
+
+	xasprintf(&path, "%s/missing", fx->dir);
+	assert_int_equal(hive_open_file(path, &h, &cause), -1);
+	assert_non_null(strstr(cause, "No such file"));
+	free(cause);
+	cause = NULL;
+	free(path);
+
+	assert_int_equal(hive_open_file(fx->dir, &h, &cause), -1);
+	assert_non_null(strstr(cause, "not a regular file"));
+	free(cause);
+}
+
+/* hive_close removes the private copy. */
+static void
+test_close_removes_copy(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	struct stat	 sb;
+	char		*path, *copy;
+
+	path = fx_file(fx, "hivex_minimal", NULL);
+	h = fx_open(path);
+	copy = xstrdup(hive_file_path(h));
+	assert_int_equal(stat(copy, &sb), 0);
+	hive_close(h);
+	assert_int_equal(stat(copy, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+	*strrchr(copy, '/') = '\0';
+	assert_int_equal(stat(copy, &sb), -1);
+	hive_close(NULL);
+	free(copy);
+	free(path);
+}
+
+/* hivex's "special" image: key and value names with umlauts, TM and
+ * currency signs come out as UTF-8. */
+static void
+test_special_names(void **state)
+{
+	static const char *const want[] = {
+		"abcd_\xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f",	/* abcd_äöüß */
+		"weird\xe2\x84\xa2",				/* weird™ */
+		"zero",
+	};
+	struct fx		*fx = *state;
+	struct hive		*h;
+	struct hive_value	 val;
+	hive_node_h		 node, *children;
+	char			*path, *name, *cause = NULL;
+	size_t			 i;
+	uint32_t		 v;
+
+	path = fx_file(fx, "hivex_special", NULL);
+	h = fx_open(path);
+	assert_non_null(children = hivex_node_children(hive_handle(h),
+	    hivex_root(hive_handle(h))));
+	for (i = 0; i < 3; i++) {
+		assert_true(children[i] != 0);
+		name = hivex_node_name(hive_handle(h), children[i]);
+		/* "zero\0key": hivex stops at the NUL */
+		assert_string_equal(name, want[i]);
+		free(name);
+	}
+	assert_true(children[3] == 0);
+	free(children);
+
+	if (hive_key_lookup(h, want[0], &node, &cause) != 0)
+		fail_msg("%s", cause);
+	if (hive_value_get(h, want[0], want[0], &val, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_string_equal(val.name, want[0]);
+	assert_int_equal(val.type, HIVE_REG_DWORD);
+	hive_value_free(&val);
+
+	/* "symbols $£₤₧€" in weird™ */
+	if (hive_value_dword(h, want[1], "symbols $\xc2\xa3\xe2\x82\xa4"
+	    "\xe2\x82\xa7\xe2\x82\xac", &v, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(v, 0);
+	/* ASCII letters compare case-insensitively, others exactly. */
+	assert_int_equal(hive_key_lookup(h, "ABCD_\xc3\xa4\xc3\xb6\xc3\xbc"
+	    "\xc3\x9f", &node, NULL), 0);
+	hive_close(h);
+	free(path);
+}
+
+/* Lookups: separators, case, missing components. */
+static void
+test_key_lookup(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	hive_node_h	 a, b, root;
+	char		*path, *cause = NULL;
+
+	path = fx_file(fx, "regipy_SYSTEM", NULL);
+	h = fx_open(path);
+	assert_int_equal(hive_key_lookup(h, "", &root, NULL), 0);
+	assert_true(root == hivex_root(hive_handle(h)));
+	assert_int_equal(hive_key_lookup(h, "\\", &b, NULL), 0);
+	assert_true(b == root);
+
+	assert_int_equal(hive_key_lookup(h,
+	    "ControlSet001\\Control\\ComputerName", &a, NULL), 0);
+	assert_int_equal(hive_key_lookup(h,
+	    "/controlset001//CONTROL/computername/", &b, NULL), 0);
+	assert_true(a == b);
+	assert_int_equal(hive_key_lookup(h,
+	    "currentcontrolset\\Control\\ComputerName", &b, NULL), 0);
+	assert_true(a == b);
+
+	errno = 0;
+	assert_int_equal(hive_key_lookup(h,
+	    "ControlSet001\\Control\\NoSuchKey\\Deeper", &b, &cause), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(cause, "\"NoSuchKey\" under "
+	    "ControlSet001\\Control"));
+	free(cause);
+	cause = NULL;
+
+	assert_int_equal(hive_key_lookup(h, "Nope", &b, &cause), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(cause, "\"Nope\" under the root"));
+	free(cause);
+	hive_close(h);
+	free(path);
+}
+
+static void
+test_path_resolve(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	char		*path, *s;
+
+	path = fx_file(fx, "regipy_SYSTEM", NULL);
+	h = fx_open(path);
+	s = hive_path_resolve(h, "CurrentControlSet\\Services", NULL);
+	assert_string_equal(s, "ControlSet001\\Services");
+	free(s);
+	s = hive_path_resolve(h, "/currentcontrolset", NULL);
+	assert_string_equal(s, "ControlSet001");
+	free(s);
+	s = hive_path_resolve(h, "CurrentControlSetX\\A", NULL);
+	assert_string_equal(s, "CurrentControlSetX\\A");
+	free(s);
+	s = hive_path_resolve(h, "Select/", NULL);
+	assert_string_equal(s, "Select");
+	free(s);
+	hive_close(h);
+	free(path);
+
+	/* DEFAULT has no Select key: nothing to resolve. */
+	path = fx_file(fx, "dfir_Win10_DEFAULT", "DEFAULT");
+	h = fx_open(path);
+	s = hive_path_resolve(h, "CurrentControlSet\\Services", NULL);
+	assert_string_equal(s, "CurrentControlSet\\Services");
+	free(s);
+	assert_int_equal(hive_current_control_set(h, &(int){ 0 }, NULL), -1);
+	hive_close(h);
+	free(path);
+}
+
+/* Select\Current out of bounds, written with hivex into a copy. */
+static void
+test_control_set_bounds(void **state)
+{
+	static const uint32_t	 bad[] = { 0, 1000, 0xffffffff };
+	struct fx		*fx = *state;
+	struct hive		*h;
+	hive_h			*w;
+	hive_node_h		 sel;
+	hive_set_value		 sv;
+	char			*path, *cause = NULL, data[4];
+	size_t			 i;
+	int			 n;
+
+	path = fx_file(fx, "regipy_SYSTEM", "SYSTEM");
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_non_null(w = hivex_open(path, HIVEX_OPEN_WRITE));
+		sel = hivex_node_get_child(w, hivex_root(w), "Select");
+		assert_true(sel != 0);
+		le32enc(data, bad[i]);
+		sv.key = (char *)"Current";
+		sv.t = hive_t_REG_DWORD;
+		sv.len = 4;
+		sv.value = data;
+		assert_int_equal(hivex_node_set_value(w, sel, &sv, 0), 0);
+		assert_int_equal(hivex_commit(w, NULL, 0), 0);
+		assert_int_equal(hivex_close(w), 0);
+
+		h = fx_open(path);
+		assert_int_equal(hive_current_control_set(h, &n, &cause), -1);
+		assert_non_null(strstr(cause, "not a control set"));
+		free(cause);
+		cause = NULL;
+		assert_null(hive_path_resolve(h, "CurrentControlSet", &cause));
+		free(cause);
+		cause = NULL;
+		assert_int_equal(hive_key_lookup(h, "CurrentControlSet\\x",
+		    &sel, NULL), -1);
+		hive_close(h);
+	}
+	free(path);
+}
+
+/* Default values, "@", case-insensitive names, missing values. */
+static void
+test_value_get(void **state)
+{
+	struct fx		*fx = *state;
+	struct hive		*h;
+	struct hive_value	 val;
+	char			*path, *s, *cause = NULL;
+	uint32_t		 v;
+	const char		*cls = "CurrentControlSet\\Control\\Class\\"
+				    "{25DBCE51-6C8F-4A72-8A6D-B54C2B4FC835}";
+
+	path = fx_file(fx, "regipy_SYSTEM", NULL);
+	h = fx_open(path);
+	assert_int_equal(hive_value_string(h, cls, "", &s, NULL), 0);
+	assert_string_equal(s, "Mobile devices");
+	free(s);
+	assert_int_equal(hive_value_string(h, cls, "@", &s, NULL), 0);
+	assert_string_equal(s, "Mobile devices");
+	free(s);
+	assert_int_equal(hive_value_get(h, cls, "@", &val, NULL), 0);
+	assert_string_equal(val.name, "");
+	assert_int_equal(val.type, HIVE_REG_SZ);
+	hive_value_free(&val);
+
+	/* The stored name keeps its case. */
+	assert_int_equal(hive_value_get(h, "select", "CURRENT", &val, NULL),
+	    0);
+	assert_string_equal(val.name, "Current");
+	assert_int_equal(val.len, 4);
+	hive_value_free(&val);
+	assert_int_equal(hive_value_dword(h, "SELECT", "current", &v, NULL),
+	    0);
+	assert_int_equal(v, 1);
+
+	errno = 0;
+	assert_int_equal(hive_value_get(h, "Select", "Nope", &val, &cause),
+	    -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(cause, "no value \"Nope\" in Select"));
+	assert_null(val.data);
+	free(cause);
+	cause = NULL;
+
+	assert_int_equal(hive_value_get(h, "Select\\Nope", "x", &val, &cause),
+	    -1);
+	assert_int_equal(errno, ENOENT);
+	free(cause);
+	cause = NULL;
+
+	/* Typed getters refuse other types. */
+	assert_int_equal(hive_value_dword(h,
+	    "ControlSet001\\Control\\ComputerName\\ComputerName",
+	    "ComputerName", &v, &cause), -1);
+	assert_non_null(strstr(cause, "REG_SZ"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(hive_value_string(h, "Select", "Current", &s,
+	    &cause), -1);
+	assert_non_null(strstr(cause, "is REG_DWORD, not a string"));
+	free(cause);
+	hive_close(h);
+	free(path);
+}
+
+/* hivex's rlenvalue image: data of lengths around the inline limit. */
+static void
+test_rlenvalue(void **state)
+{
+	struct fx		*fx = *state;
+	struct hive		*h;
+	struct hive_value	 val;
+	char			*path, *s;
+
+	path = fx_file(fx, "hivex_rlenvalue_test_hive", NULL);
+	h = fx_open(path);
+	assert_int_equal(hive_value_get(h, "ModerateValueParent", "3Bytes",
+	    &val, NULL), 0);
+	assert_int_equal(val.type, HIVE_REG_BINARY);
+	s = hive_value_format(&val);
+	assert_string_equal(s, "30 31 32");
+	free(s);
+	hive_value_free(&val);
+	assert_int_equal(hive_value_get(h, "ModerateValueParent", "33Bytes",
+	    &val, NULL), 0);
+	assert_int_equal(val.len, 33);
+	assert_memory_equal(val.data, "0123456789ABCDEF0123456789ABCDEF0",
+	    33);
+	hive_value_free(&val);
+	hive_close(h);
+	free(path);
+}
+
+/* The Windows 10 DEFAULT hive: UTF-16 strings, and value types Windows
+ * does not define shown as bytes. */
+static void
+test_default_hive(void **state)
+{
+	struct fx	*fx = *state;
+	struct hive	*h;
+	char		*path, *s, *theirs;
+
+	path = fx_file(fx, "dfir_Win10_DEFAULT", "DEFAULT");
+	h = fx_open(path);
+	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
+	assert_int_equal(hive_value_string(h, "Control Panel\\International",
+	    "sShortDate", &s, NULL), 0);
+	theirs = hivexget(path, "\\Control Panel\\International",
+	    "sShortDate");
+	assert_string_equal(s, theirs);
+	free(s);
+	free(theirs);
+	hive_close(h);
+	free(path);
+}
+
+static void
+check_format(uint32_t type, const void *data, size_t len, const char *want)
+{
+	struct hive_value	 val;
+	char			*s;
+
+	val.name = NULL;
+	val.type = type;
+	val.data = (uint8_t *)(uintptr_t)data;
+	val.len = len;
+	s = hive_value_format(&val);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+/* Value text from bytes, including the broken shapes real hives hold. */
+static void
+test_value_format(void **state)
+{
+	/* "Grüße" and "中文" in UTF-16LE */
+	static const uint8_t gruesse[] = { 'G', 0, 'r', 0, 0xfc, 0, 0xdf, 0,
+	    'e', 0, 0, 0 };
+	static const uint8_t zh[] = { 0x2d, 0x4e, 0x87, 0x65, 0, 0 };
+	static const uint8_t odd[] = { 'a', 0, 'b', 0, 'c' };
+	static const uint8_t multi[] = { 'a', 0, 0, 0, 'b', 0, 'c', 0, 0, 0,
+	    0, 0 };
+	static const uint8_t multi_open[] = { 'a', 0, 0, 0, 'b', 0 };
+	static const uint8_t multi_after[] = { 'a', 0, 0, 0, 0, 0, 'x', 0 };
+	static const uint8_t dw[] = { 0x00, 0x8d, 0x27, 0x00 };
+	static const uint8_t qw[] = { 1, 0, 0, 0, 1, 0, 0, 0 };
+	static const uint8_t bin[] = { 0x01, 0x02, 0xff };
+	static const uint8_t surrogate[] = { 0x3d, 0xd8, 0x00, 0xde, 0, 0 };
+
+	check_format(HIVE_REG_SZ, gruesse, sizeof gruesse,
+	    "Gr\xc3\xbc\xc3\x9f" "e");
+	check_format(HIVE_REG_SZ, zh, sizeof zh, "\xe4\xb8\xad\xe6\x96\x87");
+	check_format(HIVE_REG_SZ, surrogate, sizeof surrogate,
+	    "\xf0\x9f\x98\x80");
+	/* no terminator, an odd byte: dropped */
+	check_format(HIVE_REG_EXPAND_SZ, odd, sizeof odd, "ab");
+	check_format(HIVE_REG_SZ, "", 0, "");
+	check_format(HIVE_REG_SZ, odd, 1, "");
+	check_format(HIVE_REG_MULTI_SZ, multi, sizeof multi, "a\nbc");
+	check_format(HIVE_REG_MULTI_SZ, multi_open, sizeof multi_open,
+	    "a\nb");
+	check_format(HIVE_REG_MULTI_SZ, multi_after, sizeof multi_after, "a");
+	check_format(HIVE_REG_MULTI_SZ, "\0\0", 2, "");
+	check_format(HIVE_REG_MULTI_SZ, "", 0, "");
+	check_format(HIVE_REG_DWORD, dw, 4, "2592000");
+	check_format(HIVE_REG_DWORD_BIG_ENDIAN, dw, 4, "9250560");
+	check_format(HIVE_REG_DWORD, dw, 3, "00 8d 27");
+	check_format(HIVE_REG_QWORD, qw, 8, "4294967297");
+	check_format(HIVE_REG_QWORD, qw, 4, "01 00 00 00");
+	check_format(HIVE_REG_BINARY, bin, 3, "01 02 ff");
+	check_format(HIVE_REG_NONE, "", 0, "");
+	check_format(HIVE_REG_RESOURCE_LIST, bin, 1, "01");
+	check_format(0xffff0011, bin, 2, "01 02");
+}
+
+static void
+test_type_names(void **state)
+{
+	static const struct {
+		uint32_t	 type;
+		const char	*name;
+	} t[] = {
+		{ 0, "REG_NONE" }, { 1, "REG_SZ" }, { 2, "REG_EXPAND_SZ" },
+		{ 3, "REG_BINARY" }, { 4, "REG_DWORD" },
+		{ 5, "REG_DWORD_BIG_ENDIAN" }, { 6, "REG_LINK" },
+		{ 7, "REG_MULTI_SZ" }, { 8, "REG_RESOURCE_LIST" },
+		{ 9, "REG_FULL_RESOURCE_DESCRIPTOR" },
+		{ 10, "REG_RESOURCE_REQUIREMENTS_LIST" }, { 11, "REG_QWORD" },
+		{ 12, "REG_UNKNOWN(0xc)" },
+		{ 0xffff0011, "REG_UNKNOWN(0xffff0011)" },
+	};
+	size_t	 i;
+	char	*s;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		s = hive_type_name(t[i].type);
+		assert_string_equal(s, t[i].name);
+		free(s);
+	}
+}
+
+static void
+test_path_split(void **state)
+{
+	static const struct {
+		const char	*in;
+		enum hive_id	 id;
+		const char	*sub;
+	} ok[] = {
+		{ "HKLM\\SYSTEM\\CurrentControlSet\\Services", HIVE_SYSTEM,
+		  "CurrentControlSet\\Services" },
+		{ "hklm/software/Microsoft/", HIVE_SOFTWARE, "Microsoft" },
+		{ "HKEY_LOCAL_MACHINE\\COMPONENTS", HIVE_COMPONENTS, "" },
+		{ "HKLM\\SAM\\SAM\\Domains", HIVE_SAM, "SAM\\Domains" },
+		{ "Hklm\\Security\\\\Policy", HIVE_SECURITY, "Policy" },
+		{ "HKU\\.DEFAULT\\Control Panel", HIVE_DEFAULT,
+		  "Control Panel" },
+		{ "\\HKEY_USERS/.default", HIVE_DEFAULT, "" },
+	};
+	static const struct {
+		const char	*in, *cause;
+	} bad[] = {
+		{ "HKCU\\Software", "unknown registry root \"HKCU\"" },
+		{ "HKLM", "no hive named" },
+		{ "HKLM\\", "no hive named" },
+		{ "HKLM\\HARDWARE", "no hive HKLM\\HARDWARE offline" },
+		{ "HKLM\\DEFAULT", "no hive HKLM\\DEFAULT" },
+		{ "HKU\\S-1-5-18", "no hive HKU\\S-1-5-18" },
+		{ "", "unknown registry root" },
+		{ "SYSTEM\\Select", "unknown registry root \"SYSTEM\"" },
+	};
+	enum hive_id	 id;
+	char		*sub, *cause;
+	size_t		 i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		cause = NULL;
+		if (hive_path_split(ok[i].in, &id, &sub, &cause) != 0)
+			fail_msg("%s: %s", ok[i].in, cause);
+		assert_int_equal(id, ok[i].id);
+		assert_string_equal(sub, ok[i].sub);
+		free(sub);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		assert_int_equal(hive_path_split(bad[i].in, &id, &sub, &cause),
+		    -1);
+		if (strstr(cause, bad[i].cause) == NULL)
+			fail_msg("%s: %s", bad[i].in, cause);
+		assert_non_null(strstr(cause, "HKU\\.DEFAULT"));
+		free(cause);
+	}
+
+	assert_string_equal(hive_volume_path(HIVE_SYSTEM),
+	    "Windows\\System32\\config\\SYSTEM");
+	assert_string_equal(hive_volume_path(HIVE_DEFAULT),
+	    "Windows\\System32\\config\\DEFAULT");
+	assert_string_equal(hive_volume_path(HIVE_SECURITY),
+	    "Windows\\System32\\config\\SECURITY");
+	assert_string_equal(hive_id_name(HIVE_COMPONENTS), "COMPONENTS");
+	assert_string_equal(hive_id_name(HIVE_SAM), "SAM");
+	assert_null(hive_id_name(HIVE_COUNT));
+	assert_null(hive_volume_path((enum hive_id)-1));
+}
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_system),
+		T(test_values_vs_hivexget),
+		T(test_dirty_no_logs),
+		T(test_dirty_logs),
+		T(test_foreign_log),
+		T(test_lowercase_logs),
+		T(test_clean_with_logs),
+		T(test_corrupted),
+		T(test_bad_checksum),
+		T(test_not_hives),
+		T(test_close_removes_copy),
+		T(test_special_names),
+		T(test_key_lookup),
+		T(test_path_resolve),
+		T(test_control_set_bounds),
+		T(test_value_get),
+		T(test_rlenvalue),
+		T(test_default_hive),
+		cmocka_unit_test(test_value_format),
+		cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_path_split),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
