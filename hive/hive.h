@@ -228,4 +228,160 @@ const char *hive_volume_path(enum hive_id);
 /* "SYSTEM", "SOFTWARE", ..., "DEFAULT"; borrowed, NULL if unknown. */
 const char *hive_id_name(enum hive_id);
 
+/* pol.c: Group Policy registry.pol (PReg). */
+#define POL_SIGNATURE		0x67655250	/* "PReg" little-endian */
+#define POL_VERSION		1
+#define POL_HEADER_SIZE		8		/* signature, version */
+#define POL_OFF_NONE		((size_t)-1)	/* entry made in memory */
+
+/* Limits; a file over them is damaged for pol_parse and cut there by
+ * pol_salvage, and pol_set refuses to exceed them, so whatever pol_write
+ * produces parses again. */
+#define NTM_MAX_POL_SIZE	(16 << 20)	/* bytes: the largest file in
+						   testdata/pol is 56 KiB; a
+						   GPO holding every ADMX
+						   policy stays far below */
+#define NTM_MAX_POL_ENTRIES	65536		/* 316 in the largest real
+						   file; caps memory and
+						   time on hostile input */
+#define NTM_MAX_POL_KEY		32767		/* UTF-16 units: the longest
+						   path the registry API
+						   takes (UNICODE_STRING) */
+#define NTM_MAX_POL_NAME	16383		/* UTF-16 units: the
+						   registry's limit for a
+						   value name */
+
+/* One [key;valuename;type;size;data] entry. Strings are owned by the
+ * entry (and so by the struct pol); change entries with pol_set and
+ * pol_delete only. */
+struct pol_entry {
+	size_t		 off;		/* offset of its '[' in the parsed
+					   file, POL_OFF_NONE if added */
+	char		*key;		/* UTF-8, as written (case kept) */
+	char		*name;		/* UTF-8, "" = the default value;
+					   may be a special "**..." name */
+	uint32_t	 type;		/* HIVE_REG_* or any other number */
+	uint32_t	 size;		/* exactly as in the file */
+	uint8_t		*data;		/* size raw bytes */
+};
+
+/* A whole file, entries in file order (Group Policy applies them in
+ * order: a later entry overrides an earlier one). */
+struct pol {
+	struct pol_entry *entries;
+	size_t		 nentries;
+	size_t		 alloc;		/* private */
+};
+
+/* Why a file is damaged. */
+enum pol_damage {
+	POL_OK = 0,
+	POL_DAMAGE_SHORT,		/* fewer than 4 bytes */
+	POL_DAMAGE_SIGNATURE,		/* not "PReg" */
+	POL_DAMAGE_VERSION,		/* not 1, or cut inside it */
+	POL_DAMAGE_OPEN,		/* no '[' where an entry starts */
+	POL_DAMAGE_KEY,			/* key not NUL-terminated */
+	POL_DAMAGE_KEY_LONG,		/* key over NTM_MAX_POL_KEY */
+	POL_DAMAGE_KEY_UTF16,		/* unpaired surrogate in the key */
+	POL_DAMAGE_SEMI_KEY,		/* no ';' after the key */
+	POL_DAMAGE_NAME,		/* value name not NUL-terminated */
+	POL_DAMAGE_NAME_LONG,		/* over NTM_MAX_POL_NAME */
+	POL_DAMAGE_NAME_UTF16,		/* unpaired surrogate in the name */
+	POL_DAMAGE_SEMI_NAME,		/* no ';' after the value name */
+	POL_DAMAGE_TYPE,		/* file ends inside the type */
+	POL_DAMAGE_SEMI_TYPE,		/* no ';' after the type */
+	POL_DAMAGE_SIZE,		/* file ends inside the size */
+	POL_DAMAGE_SEMI_SIZE,		/* no ';' after the size */
+	POL_DAMAGE_DATA,		/* size past the end of the file */
+	POL_DAMAGE_CLOSE,		/* no ']' after the data */
+	POL_DAMAGE_TRAILING,		/* a lone byte or NUL padding after
+					   the last entry */
+	POL_DAMAGE_TOO_MANY,		/* over NTM_MAX_POL_ENTRIES */
+	POL_DAMAGE_TOO_BIG		/* over NTM_MAX_POL_SIZE */
+};
+
+/* Where and why parsing stopped. off is the byte to blame: the unit where
+ * a delimiter was expected, the first unit of a string that is not
+ * terminated (or too long), the bad surrogate, the field the file ends
+ * in, or the size field of data that runs past the end. */
+struct pol_error {
+	enum pol_damage	 damage;
+	size_t		 off;
+	size_t		 entry;		/* index of the damaged entry
+					   (= entries kept by salvage) */
+	size_t		 entry_off;	/* where that entry starts */
+	char		 msg[256];	/* "offset 1234 (0x4d2): missing ';'
+					   after the value name (entry 5 at
+					   offset 1100)" */
+};
+
+/* Strict parse for `pol check`: -1 at the first damage, with err (may be
+ * NULL) filled and *pp NULL; pp may be NULL to only check. On success *pp
+ * is the file (free with pol_free). buf is borrowed. */
+int	 pol_parse(const void *buf, size_t len, struct pol **pp,
+	     struct pol_error *err);
+/* Salvage: *pp always gets a struct pol (caller frees) holding every
+ * entry before the first damage, possibly none, so that pol_write makes a
+ * valid file of it. Returns 0 if the file was intact, 1 if damaged (err,
+ * which may be NULL, says where). */
+int	 pol_salvage(const void *buf, size_t len, struct pol **pp,
+	     struct pol_error *err);
+/* The text of a damage code; static. */
+const char *pol_damage_string(enum pol_damage);
+/* An empty file (header only); caller frees with pol_free. */
+struct pol *pol_new(void);
+void	 pol_free(struct pol *);		/* NULL is fine */
+/* The bytes of the file; *len gets their count; caller frees. Writing an
+ * unchanged parse reproduces the file byte for byte. */
+void	*pol_write(const struct pol *, size_t *len);
+size_t	 pol_write_size(const struct pol *);
+
+/* Index of the entry for key and value name (ASCII case-insensitive),
+ * the last one when the file has several (the one that takes effect);
+ * -1 if none. Special names are names: find "**del.X" to find that. */
+ssize_t	 pol_find(const struct pol *, const char *key, const char *name);
+/* Set key\name to type and size bytes of data (copied): replaces the
+ * data of the entry pol_find gives, in place, else appends. Fails on an
+ * empty key, invalid UTF-8, or beyond the NTM_MAX_POL_* limits. */
+int	 pol_set(struct pol *, const char *key, const char *name,
+	     uint32_t type, const void *data, size_t size, char **cause);
+/* Remove every entry for key and name; returns how many. */
+size_t	 pol_delete(struct pol *, const char *key, const char *name);
+
+/* What an entry does when Group Policy applies it, from its value name
+ * (prefixes compared case-insensitively, as written by GPMC: "**del.",
+ * "**delvals."). */
+enum pol_action {
+	POL_ACTION_SET,			/* a plain value */
+	POL_ACTION_KEY,			/* empty name, REG_NONE, no data:
+					   only creates the key */
+	POL_ACTION_SOFT,		/* **soft.NAME: set if not present */
+	POL_ACTION_DEL,			/* **del.NAME: delete value NAME */
+	POL_ACTION_DELVALS,		/* **delvals.: delete all values */
+	POL_ACTION_DELETEVALUES,	/* **DeleteValues: data "a;b" */
+	POL_ACTION_DELETEKEYS,		/* **DeleteKeys: data "k1;k2" */
+	POL_ACTION_SECUREKEY,		/* **SecureKey: data 1 secures the
+					   key's ACL, 0 resets it */
+	POL_ACTION_SPECIAL		/* another "**" name: unknown */
+};
+/* *target (may be NULL) gets the value name the action is about, borrowed
+ * from the entry: NAME for **del.NAME and **soft.NAME, else the whole
+ * name. */
+enum pol_action pol_entry_action(const struct pol_entry *,
+	     const char **target);
+/* One line in plain words: "sets NoAutoUpdate = 1 (REG_DWORD)", "deletes
+ * value X", "deletes all values of the key"; caller frees. */
+char	*pol_entry_describe(const struct pol_entry *);
+/* The data as text: SZ/EXPAND_SZ as UTF-8, MULTI_SZ strings joined by
+ * "\n", DWORD/DWORD_BIG_ENDIAN/QWORD in decimal, anything else (and
+ * numbers of the wrong size) as hex bytes "01 ff"; caller frees. */
+char	*pol_entry_format(const struct pol_entry *);
+/* "REG_SZ", ..., "REG_UNKNOWN(0x1234)"; caller frees. */
+char	*pol_type_name(uint32_t type);
+/* The reverse of pol_entry_format for `pol set`: text to data bytes of a
+ * type (strings get their NUL, MULTI_SZ one string per line, numbers in
+ * decimal or 0x hex, other types hex bytes); *data caller frees. */
+int	 pol_data_encode(uint32_t type, const char *text, void **data,
+	     size_t *len, char **cause);
+
 #endif
