@@ -369,17 +369,13 @@ test_disks_list(void **state)
 {
 	struct vt	 *vt = *state;
 	struct stat	  sb;
-	char		**paths, *img, *cause = NULL, *nl;
+	char		**paths, *img, *cause = NULL;
 	size_t		  n, i;
 	int		  found = 0;
 
 	img = vt_mkntfs(vt, "loop.img", 16, "Windows");
-	if (vt_sh_status(vt, "losetup --version") == 0 &&
-	    getuid() == 0) {
-		vt->loop = vt_sh_out(vt, "losetup -f --show '%s'", img);
-		if ((nl = strchr(vt->loop, '\n')) != NULL)
-			*nl = '\0';
-	}
+	if (vt_loop(vt, img) != 0)
+		fprintf(stderr, "# no loop devices here: listing only\n");
 
 	if (vol_disks_list(&paths, &n, &cause) != 0)
 		fail_msg("vol_disks_list: %s", cause);

@@ -11,10 +11,14 @@
 #ifndef NTM_TESTS_VOL_IMAGES_H
 #define NTM_TESTS_VOL_IMAGES_H
 
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <linux/loop.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +38,8 @@
 struct vt {
 	char	*dir;		/* fresh temp directory of this test */
 	char	*mnt;		/* FUSE mount point to undo, or NULL */
-	char	*loop;		/* loop device to detach, or NULL */
+	char	*loop;		/* loop device attached by vt_loop, or NULL */
+	int	 loopfd;	/* held open: closing it detaches */
 };
 
 /* Run a shell command; its output goes to a log that is printed when it
@@ -112,6 +117,7 @@ vt_setup(void **state)
 		free(vt);
 		return -1;
 	}
+	vt->loopfd = -1;
 	*state = vt;
 	return 0;
 }
@@ -133,13 +139,63 @@ vt_teardown(void **state)
 	struct vt	*vt = *state;
 
 	vt_umount(vt);
-	if (vt->loop != NULL) {
-		vt_sh_status(vt, "losetup -d '%s'", vt->loop);
-		free(vt->loop);
-	}
+	if (vt->loopfd != -1)
+		close(vt->loopfd);
+	free(vt->loop);
 	tmpdir_remove(vt->dir);
 	free(vt->dir);
 	free(vt);
+	return 0;
+}
+
+/*
+ * Attach an image read-only to a free loop device (replacing one attached
+ * before). The device is set to clear itself when its last descriptor
+ * closes and the test holds that descriptor, so the kernel detaches it
+ * even when the test program dies. Returns 0, or -1 when loop devices
+ * cannot be used here (not root): the caller skips.
+ */
+static inline int
+vt_loop(struct vt *vt, const char *img)
+{
+	struct loop_info64	 li;
+	int			 ctl, n, lfd = -1, fd, tries;
+
+	if (vt->loopfd != -1) {
+		close(vt->loopfd);
+		vt->loopfd = -1;
+		free(vt->loop);
+		vt->loop = NULL;
+	}
+	if ((ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	assert_true((fd = open(img, O_RDONLY | O_CLOEXEC)) != -1);
+	/* Other tests may take the same free device between the two
+	 * calls: EBUSY, try the next one. */
+	for (tries = 0; tries < 16; tries++) {
+		assert_true((n = ioctl(ctl, LOOP_CTL_GET_FREE)) >= 0);
+		free(vt->loop);
+		vt->loop = xprintf("/dev/loop%d", n);
+		if ((lfd = open(vt->loop, O_RDONLY | O_CLOEXEC)) == -1)
+			fail_msg("%s: %s", vt->loop, strerror(errno));
+		if (ioctl(lfd, LOOP_SET_FD, fd) == 0)
+			break;
+		if (errno != EBUSY)
+			fail_msg("LOOP_SET_FD %s: %s", vt->loop,
+			    strerror(errno));
+		close(lfd);
+		lfd = -1;
+	}
+	assert_true(lfd != -1);
+	close(fd);
+	close(ctl);
+	vt->loopfd = lfd;
+	memset(&li, 0, sizeof li);
+	li.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+	snprintf((char *)li.lo_file_name, sizeof li.lo_file_name, "%s", img);
+	if (ioctl(lfd, LOOP_SET_STATUS64, &li) != 0)
+		fail_msg("LOOP_SET_STATUS64 %s: %s", vt->loop,
+		    strerror(errno));
 	return 0;
 }
 
