@@ -67,9 +67,10 @@ hive_marvin32_block(uint32_t *lo, uint32_t *hi)
 }
 
 /* Marvin32 as the registry uses it: both 32-bit halves, high one first. */
-static uint64_t
-hive_marvin32(const uint8_t *p, size_t len)
+uint64_t
+hive_log_hash(const void *buf, size_t len)
 {
+	const uint8_t	*p = buf;
 	uint32_t	lo = (uint32_t)MARVIN32_SEED;
 	uint32_t	hi = (uint32_t)(MARVIN32_SEED >> 32);
 	uint32_t	final = 0x80;
@@ -201,9 +202,9 @@ hive_log_entry_parse(const void *buf, size_t len, size_t off,
 
 	/* Hash-2 covers the first 32 bytes (Hash-1 included), Hash-1 all
 	 * from the page references to the end of the entry. */
-	if (hive_marvin32(ent, 32) != le64dec(ent + 32))
+	if (hive_log_hash(ent, 32) != le64dec(ent + 32))
 		return -1;
-	if (hive_marvin32(ent + HVLE_HEADER, size - HVLE_HEADER) !=
+	if (hive_log_hash(ent + HVLE_HEADER, size - HVLE_HEADER) !=
 	    le64dec(ent + 24))
 		return -1;
 

@@ -94,6 +94,9 @@ struct hive_log_entry {
  * the log's records). */
 int	 hive_log_entry_parse(const void *buf, size_t len, size_t off,
 	     struct hive_log_entry *);
+/* The Marvin32 hash (registry seed) log entries carry: Hash-1 over an
+ * entry from its page references on, Hash-2 over its first 32 bytes. */
+uint64_t hive_log_hash(const void *buf, size_t len);
 
 #define HIVE_LOG_OLD		1	/* dirty vector and pages */
 #define HIVE_LOG_NEW		2	/* HvLE entries */
