@@ -680,7 +680,7 @@ test_dir_fuse_sd(void **state)
 	unsigned	 st;
 
 	img = vt_mkntfs(vt, "p.img", 32, "Windows");
-	mnt = vt_fuse_mount(vt, img, 0);
+	mnt = vt_fuse_mount(vt, img);
 	host_put(mnt, "Windows/System32/config/SYSTEM", "regf");
 	host_put(mnt, "Windows/other.txt", "other");
 

@@ -67,7 +67,7 @@ make_disk(struct vt *vt, const char *name, const char *p3, const char *p4)
 			fs = vt_mkntfs(vt, fsname, mib[i], i == 0 ? "Windows" :
 			    "Recovery");
 			if (strcmp(kind[i], "windows") == 0)
-				vt_put_windows(vt, fs, 0);
+				vt_put_windows(vt, fs);
 		}
 		vt_place(vt, img, fs, off[i]);
 		unlink(fs);

@@ -308,24 +308,24 @@ vt_mkbitlocker(struct vt *vt, const char *name, unsigned mib, int full)
 	return p;
 }
 
-/* Mount an NTFS image (at a byte offset) read-write with ntfs-3g FUSE;
- * vt_teardown unmounts it whatever happens to the test. */
+/* Mount an NTFS filesystem file read-write with ntfs-3g FUSE; vt_teardown
+ * unmounts it whatever happens to the test. (ntfs-3g ignores an offset=
+ * option: a partition inside a disk image needs a loop device.) */
 static inline char *
-vt_fuse_mount(struct vt *vt, const char *img, uint64_t offset)
+vt_fuse_mount(struct vt *vt, const char *fs)
 {
 	assert_null(vt->mnt);
 	vt->mnt = vt_path(vt, "mnt");
-	vt_sh(vt, "mkdir -p '%s' && ntfs-3g -o offset=%llu '%s' '%s'",
-	    vt->mnt, (unsigned long long)offset, img, vt->mnt);
+	vt_sh(vt, "mkdir -p '%s' && ntfs-3g '%s' '%s'", vt->mnt, fs, vt->mnt);
 	return vt->mnt;
 }
 
 /* Put Windows\System32\config\SYSTEM (a few bytes: only its name
- * matters to target resolution) on an NTFS image at offset. */
+ * matters to target resolution) on an NTFS filesystem file. */
 static inline void
-vt_put_windows(struct vt *vt, const char *img, uint64_t offset)
+vt_put_windows(struct vt *vt, const char *fs)
 {
-	char	*m = vt_fuse_mount(vt, img, offset);
+	char	*m = vt_fuse_mount(vt, fs);
 
 	vt_sh(vt, "mkdir -p '%s/Windows/System32/config' && "
 	    "printf regf >'%s/Windows/System32/config/SYSTEM'", m, m);
