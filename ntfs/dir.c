@@ -444,8 +444,12 @@ dir_stat(struct vol *vol, const char *const *comp, size_t ncomp,
 		st->attrs = VOL_ATTR_REPARSE;
 		goto out;
 	}
-	fd = openat(loc.dirfd, loc.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
+	/* Opening a device node or FIFO can have effects of its own; NTFS
+	 * has neither, so only files and directories carry its xattrs. */
+	fd = -1;
+	if (S_ISREG(loc.sb.st_mode) || S_ISDIR(loc.sb.st_mode))
+		fd = openat(loc.dirfd, loc.name, O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1 || dir_attrs_get(dv, fd, &attrs) != 0) {
 		/* Without ntfs-3g's xattrs only the kind is known. */
 		attrs = st->is_dir ? VOL_ATTR_DIRECTORY : 0;
@@ -908,6 +912,12 @@ dir_open_meta(struct vol *vol, const char *const *comp, size_t ncomp,
 
 	if (dir_locate_existing(vol, comp, ncomp, &loc, cause) != 0)
 		return -1;
+	if (!S_ISREG(loc.sb.st_mode) && !S_ISDIR(loc.sb.st_mode) &&
+	    !S_ISLNK(loc.sb.st_mode)) {
+		dir_loc_free(&loc);
+		return dir_error(cause, EINVAL, comp, ncomp, "neither a file "
+		    "nor a directory");
+	}
 	fd = dir_loc_open(&loc, O_RDONLY | O_NONBLOCK, comp, ncomp, cause);
 	dir_loc_free(&loc);
 	return fd;
