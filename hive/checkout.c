@@ -45,6 +45,8 @@ struct hive_log {
 	char			*path;		/* the temp copy, NULL if none */
 	uint64_t		 size;
 	char			*problem;	/* why it cannot be used */
+	int			 usual;		/* the problem is only that the
+					   hive already has its records */
 	int			 scanned;	/* sum is valid */
 	struct hive_log_summary	 sum;
 };
@@ -261,39 +263,86 @@ hive_read_header(struct hive *hv, char **cause)
 	return 0;
 }
 
+/* Where the log with suffix sfx is at the source, or NULL if none. */
+static char *
+hive_find_log(struct hive_src *src, const char *from, const char *sfx)
+{
+	char	*path, *p;
+
+	xasprintf(&path, "%s%s", from, sfx);
+	if (hive_src_exists(src, path))
+		return path;
+	/* The volume compares names as Windows does; a host copy may have
+	 * come through tools that lowercased them. */
+	if (src->vol == NULL) {
+		for (p = path + strlen(from); *p != '\0'; p++) {
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		}
+		if (hive_src_exists(src, path))
+			return path;
+	}
+	free(path);
+	return NULL;
+}
+
+/* Judge a copied log against the hive; sets lg->problem when it holds
+ * nothing for it. */
+static void
+hive_scan_log(struct hive *hv, struct hive_log *lg)
+{
+	char	*cause = NULL;
+	void	*map;
+	int	 fd;
+
+	if ((fd = open(lg->path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(&lg->problem, "cannot be read (%s)", strerror(errno));
+		return;
+	}
+	map = mmap(NULL, (size_t)lg->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		xasprintf(&lg->problem, "cannot be read (%s)", strerror(errno));
+		return;
+	}
+	if (hive_log_scan(map, (size_t)lg->size, &hv->hdr, &lg->sum,
+	    &cause) != 0) {
+		xasprintf(&lg->problem, "is not a usable log (%s)", cause);
+		free(cause);
+		goto out;
+	}
+	lg->scanned = 1;
+	if (lg->sum.foreign)
+		xasprintf(&lg->problem, "belongs to another hive (its header "
+		    "names \"%s\")", lg->sum.hdr.file_name);
+	else if (lg->sum.damaged)
+		lg->problem = xstrdup("has a damaged first record");
+	else if (!lg->sum.applies) {
+		lg->problem = xstrdup(lg->sum.format == HIVE_LOG_OLD ?
+		    "does not belong to this version of the hive or holds no "
+		    "pages" : "holds no records newer than the hive");
+		/* A log whose records the hive already has is normal. */
+		lg->usual = 1;
+	}
+
+out:
+	munmap(map, (size_t)lg->size);
+}
+
 /* Copy the logs beside the hive and judge what each holds for it. */
 static void
 hive_copy_logs(struct hive *hv, struct hive_src *src, const char *from)
 {
 	struct hive_log	*lg;
-	size_t		 i, j;
-	char		*lfrom, *cause = NULL, *alt;
-	void		*map;
-	int		 fd, found;
+	size_t		 i;
+	char		*lfrom, *cause = NULL;
 
 	for (i = 0; i < NTM_HIVE_LOGS; i++) {
 		lg = &hv->logs[i];
 		xasprintf(&lg->name, "%s%s", hv->name, hive_log_suffixes[i]);
-		xasprintf(&lfrom, "%s%s", from, hive_log_suffixes[i]);
-		found = hive_src_exists(src, lfrom);
-		/* The volume compares names as Windows does; a host copy
-		 * may have come through tools that lowercased them. */
-		if (!found && src->vol == NULL) {
-			alt = xstrdup(lfrom);
-			for (j = strlen(from); alt[j] != '\0'; j++)
-				alt[j] = (char)(alt[j] >= 'A' && alt[j] <= 'Z' ?
-				    alt[j] - 'A' + 'a' : alt[j]);
-			if ((found = hive_src_exists(src, alt))) {
-				free(lfrom);
-				lfrom = alt;
-			} else
-				free(alt);
-		}
-		if (!found) {
-			free(lfrom);
+		if ((lfrom = hive_find_log(src, from,
+		    hive_log_suffixes[i])) == NULL)
 			continue;
-		}
-
 		xasprintf(&lg->path, "%s/hive%s", hv->dir,
 		    hive_log_suffixes[i]);
 		if (hive_src_copy(src, lfrom, lg->path, &lg->size,
@@ -303,47 +352,25 @@ hive_copy_logs(struct hive *hv, struct hive_src *src, const char *from)
 			cause = NULL;
 			free(lg->path);
 			lg->path = NULL;
-			free(lfrom);
-			continue;
+		} else if (lg->size != 0) {
+			/* Windows 8.1+ keeps an empty .LOG beside .LOG1 and
+			 * .LOG2: not a log, nothing to say. */
+			hive_scan_log(hv, lg);
 		}
 		free(lfrom);
-		/* Windows 8.1+ keeps an empty .LOG beside .LOG1/.LOG2. */
-		if (lg->size == 0)
-			continue;
-
-		if ((fd = open(lg->path, O_RDONLY | O_CLOEXEC)) == -1) {
-			xasprintf(&lg->problem, "cannot be read (%s)",
-			    strerror(errno));
-			continue;
-		}
-		map = mmap(NULL, (size_t)lg->size, PROT_READ, MAP_PRIVATE, fd,
-		    0);
-		close(fd);
-		if (map == MAP_FAILED) {
-			xasprintf(&lg->problem, "cannot be read (%s)",
-			    strerror(errno));
-			continue;
-		}
-		if (hive_log_scan(map, (size_t)lg->size, &hv->hdr, &lg->sum,
-		    &cause) != 0) {
-			xasprintf(&lg->problem, "is not a usable log (%s)",
-			    cause);
-			free(cause);
-			cause = NULL;
-		} else {
-			lg->scanned = 1;
-			if (lg->sum.foreign)
-				xasprintf(&lg->problem, "belongs to another "
-				    "hive (its header names \"%s\")",
-				    lg->sum.hdr.file_name);
-			else if (!lg->sum.applies)
-				lg->problem = xstrdup(lg->sum.format ==
-				    HIVE_LOG_OLD ? "does not belong to this "
-				    "version of the hive or holds no pages" :
-				    "holds no records newer than the hive");
-		}
-		munmap(map, (size_t)lg->size);
 	}
+}
+
+/* Append "NAME PROBLEM" to a "; "-separated list. */
+static void
+hive_note(char **list, const struct hive_log *lg)
+{
+	char	*tmp;
+
+	xasprintf(&tmp, "%s%s%s %s", *list == NULL ? "" : *list,
+	    *list == NULL ? "" : "; ", lg->name, lg->problem);
+	free(*list);
+	*list = tmp;
 }
 
 /* Decide the state and the one-line warning from the header and logs. */
@@ -351,7 +378,8 @@ static void
 hive_judge(struct hive *hv)
 {
 	struct hive_log	*lg;
-	char		*names = NULL, *notes = NULL, *tmp, *seq;
+	char		*names = NULL, *notes = NULL, *serious = NULL;
+	char		*tmp, *seq;
 	size_t		 i, records = 0;
 	int		 old = 0;
 
@@ -373,19 +401,22 @@ hive_judge(struct hive *hv)
 			records += lg->sum.newer;
 			old |= lg->sum.format == HIVE_LOG_OLD;
 		} else if (lg->problem != NULL) {
-			xasprintf(&tmp, "%s%s%s %s", notes == NULL ? "" : notes,
-			    notes == NULL ? "" : "; ", lg->name, lg->problem);
-			free(notes);
-			notes = tmp;
+			hive_note(&notes, lg);
+			if (!lg->usual)
+				hive_note(&serious, lg);
 		}
 	}
 
+	/* One line either way; a log that cannot be used is named even
+	 * beside one that can, so nobody thinks it was read. */
 	if (names != NULL) {
 		hv->state = HIVE_DIRTY_LOGS;
 		xasprintf(&hv->warning, "%s is dirty (%s): changes in %s "
 		    "(%zu %s) are not shown (log replay arrives with registry "
-		    "writing); do not delete the .LOG files", hv->name, seq,
-		    names, records, old ? "dirty pages" : "log records");
+		    "writing); do not delete the .LOG files%s%s", hv->name, seq,
+		    names, records, old ? "dirty pages" : "log records",
+		    serious == NULL ? "" : "; ",
+		    serious == NULL ? "" : serious);
 	} else {
 		hv->state = HIVE_DIRTY_NO_LOGS;
 		xasprintf(&hv->warning, "%s is dirty (%s) and no transaction "
@@ -396,6 +427,7 @@ hive_judge(struct hive *hv)
 	}
 	free(names);
 	free(notes);
+	free(serious);
 	free(seq);
 }
 

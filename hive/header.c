@@ -252,6 +252,12 @@ hive_log_scan_new(const uint8_t *p, size_t len, const struct hive_header *hive,
 			s->newer++;
 		off += e.size;
 	}
+	/* Records stop where the hashes fail, which after the last good one
+	 * is normal (a previous generation's tail); at the very first one
+	 * it means the log was damaged. */
+	if (s->entries == 0 && len >= LOG_SECTOR + 4 &&
+	    memcmp(p + LOG_SECTOR, "HvLE", 4) == 0)
+		s->damaged = 1;
 }
 
 static size_t

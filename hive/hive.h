@@ -112,6 +112,8 @@ struct hive_log_summary {
 					   new: seq >= the hive's secondary
 					   sequence number; old: all, when
 					   the timestamps match */
+	int		 damaged;	/* new: a record begins the log but
+					   fails its checks */
 	int		 foreign;	/* the log's base block copy names
 					   another hive (file name or RmId
 					   differ): nothing in it applies */

@@ -347,10 +347,12 @@ test_system_b_logs(void **state)
 	hive_log_summary_free(&s);
 	l1[28672 + 1000] ^= 1;
 
+	assert_false(s.damaged);
 	/* A changed sequence number fails Hash-2. */
 	l1[512 + 12] ^= 1;
 	assert_int_equal(hive_log_scan(l1, l1len, &hive, &s, NULL), 0);
 	assert_int_equal(s.entries, 0);
+	assert_true(s.damaged);
 	assert_false(s.applies);
 	hive_log_summary_free(&s);
 	l1[512 + 12] ^= 1;
