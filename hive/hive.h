@@ -183,11 +183,14 @@ const char *hive_file_path(struct hive *);
 /* key.c */
 /* Look a key up; *node gets it ("" is the root key). A first
  * component "CurrentControlSet" is resolved as hive_path_resolve does.
- * Names compare case-insensitively as hivex does (ASCII letters only).
+ * Names compare as hive_name_equal does.
  * When missing: -1 with errno ENOENT and a cause naming the first missing
  * component; other errnos mean the hive is damaged there. */
 int	 hive_key_lookup(struct hive *, const char *path, hive_node_h *node,
 	     char **cause);
+/* Key and value names as Windows compares them: UTF-8, case-insensitive
+ * over all of Unicode (simple upper-casing). */
+int	 hive_name_equal(const char *, const char *);
 /* The control set number Select\Current names (1 for ControlSet001),
  * 1..999. */
 int	 hive_current_control_set(struct hive *, int *n, char **cause);
@@ -388,5 +391,68 @@ char	*pol_type_name(uint32_t type);
  * decimal or 0x hex, other types hex bytes); *data caller frees. */
 int	 pol_data_encode(uint32_t type, const char *text, void **data,
 	     size_t *len, char **cause);
+
+/* replay.c: transaction-log replay. */
+#define HIVE_REPLAY_MAX_LOGS	3	/* .LOG1, .LOG2 and .LOG */
+#define HIVE_REPLAY_FORCE	0x1	/* apply what Windows would even when
+					   something in the logs is lost */
+
+/* One transaction log as given to replay. */
+struct hive_replay_log {
+	const char	*name;		/* "SYSTEM.LOG1", for messages */
+	const uint8_t	*buf;		/* NULL: missing; borrowed */
+	size_t		 len;		/* 0: empty (normal for .LOG) */
+};
+
+/* What replay did. log[] is indexed as the logs given. */
+struct hive_replay_result {
+	int		 dirty;		/* the hive was dirty */
+	int		 clean;		/* it is clean now (equal sequence
+					   numbers, checksum right) */
+	int		 format;	/* HIVE_LOG_NEW or HIVE_LOG_OLD
+					   applied, 0 none */
+	int		 base_recovered; /* the base block failed its checksum
+					   and was taken from log[from] */
+	size_t		 from;		/* the log that started the replay */
+	uint32_t	 seq_primary;	/* the hive's numbers before */
+	uint32_t	 seq_secondary;
+	uint32_t	 seq;		/* both numbers after */
+	uint32_t	 hbins_before, hbins_after;
+	struct {
+		size_t	 entries;	/* HvLE entries applied */
+		size_t	 pages;		/* pages written (old: 512 bytes) */
+		uint32_t seq_first, seq_last;	/* of those entries */
+	} log[HIVE_REPLAY_MAX_LOGS];
+	size_t		 entries, pages;	/* totals */
+	char		*lost;		/* HIVE_REPLAY_FORCE only: what was
+					   lost, one line; else NULL */
+};
+
+/*
+ * Bring a dirty hive up to date from its logs, in memory, as Windows does
+ * at boot: new-format entries in sequence order across the logs, or an old
+ * dirty vector; then both sequence numbers equal, hive bins data size
+ * updated and checksum recomputed, so hivex reads what Windows would and
+ * Windows later ignores the logs. *hive is a malloc'd buffer of *len bytes
+ * that may be reallocated (a hive grows with its logs). A clean hive is
+ * left untouched (res->dirty 0). Refused (-1, hive untouched) when the
+ * hive is dirty and anything would be lost: no usable log, logs that do
+ * not continue the hive, a damaged or cut-off entry, entries that do not
+ * follow on; the cause says what. HIVE_REPLAY_FORCE applies what can be
+ * applied anyway and leaves the loss in res->lost. name (e.g. "SYSTEM")
+ * is for messages. Free res with hive_replay_result_free.
+ */
+int	 hive_replay(const char *name, uint8_t **hive, size_t *len,
+	     const struct hive_replay_log *logs, size_t nlogs, int flags,
+	     struct hive_replay_result *res, char **cause);
+void	 hive_replay_result_free(struct hive_replay_result *);
+/* The same on host files: the hive at path, rewritten (atomically) when it
+ * was dirty and replay succeeded, and the logs at logpaths[i] (NULL or no
+ * such file: missing) named lognames[i] in messages (NULL: the path's last
+ * component). */
+int	 hive_replay_file(const char *name, const char *path,
+	     const char *const *logpaths, const char *const *lognames,
+	     size_t nlogs, int flags, struct hive_replay_result *res,
+	     char **cause);
 
 #endif

@@ -7,9 +7,11 @@
  */
 
 #include <errno.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wctype.h>
 
 #include "hive/hive.h"
 #include "util/util.h"
@@ -18,6 +20,139 @@
 /* Select\Current picks ControlSet001..999: Windows names the sets with
  * three digits, so nothing above 999 can name an existing key. */
 #define NTM_MAX_CONTROL_SET	999
+
+/*
+ * Names compare as Windows compares them: case-insensitively over all of
+ * Unicode (the kernel upcases both sides with its table), not only ASCII
+ * as hivex's strcasecmp does. hivex_special's "abcd_äöüß" is the same key
+ * as "ABCD_ÄÖÜß" to Windows.
+ */
+static locale_t
+hive_upcase_locale(void)
+{
+	static locale_t	loc;
+	static int	tried;
+
+	/* Made once and kept for the process: C.UTF-8 gives towupper_l
+	 * the Unicode tables whatever the caller's locale is. */
+	if (!tried) {
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+		tried = 1;
+	}
+	return loc;
+}
+
+/* The next code point of UTF-8; a byte that starts no valid sequence is
+ * itself with bit 31 set, so it matches only the same byte. */
+static uint32_t
+hive_utf8_next(const char **sp)
+{
+	const uint8_t	*s = (const uint8_t *)*sp;
+	uint32_t	 c, min;
+	size_t		 n, i;
+
+	if (s[0] < 0x80) {
+		*sp += 1;
+		return s[0];
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 1;
+		c = s[0] & 0x1f;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 2;
+		c = s[0] & 0x0f;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 3;
+		c = s[0] & 0x07;
+		min = 0x10000;
+	} else
+		goto bad;
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			goto bad;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		goto bad;
+	*sp += n + 1;
+	return c;
+
+bad:
+	*sp += 1;
+	return 0x80000000u | s[0];
+}
+
+static uint32_t
+hive_upcase(uint32_t c)
+{
+	locale_t	loc;
+
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 'A';
+	if (c < 0x80 || (c & 0x80000000u) || (loc = hive_upcase_locale()) ==
+	    (locale_t)0)
+		return c;
+	return (uint32_t)towupper_l((wint_t)c, loc);
+}
+
+int
+hive_name_equal(const char *a, const char *b)
+{
+	uint32_t	ca, cb;
+
+	while (*a != '\0' && *b != '\0') {
+		ca = hive_utf8_next(&a);
+		cb = hive_utf8_next(&b);
+		if (ca != cb && hive_upcase(ca) != hive_upcase(cb))
+			return 0;
+	}
+	return *a == *b;
+}
+
+/* Does s hold anything but ASCII (where hivex's own compare falls
+ * short)? */
+static int
+hive_is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	}
+	return 1;
+}
+
+/* hivex_node_get_child, comparing names as Windows does. */
+static hive_node_h
+hive_child(hive_h *h, hive_node_h node, const char *name)
+{
+	hive_node_h	 child, *kids;
+	size_t		 i;
+	char		*kname;
+	int		 err;
+
+	/* hivex first: right for every ASCII name and most others. */
+	errno = 0;
+	child = hivex_node_get_child(h, node, name);
+	if (child != 0 || errno != 0 || hive_is_ascii(name))
+		return child;
+	if ((kids = hivex_node_children(h, node)) == NULL)
+		return 0;
+	for (i = 0; kids[i] != 0; i++) {
+		if ((kname = hivex_node_name(h, kids[i])) == NULL)
+			continue;
+		if (hive_name_equal(kname, name))
+			child = kids[i];
+		free(kname);
+		if (child != 0)
+			break;
+	}
+	err = errno;
+	free(kids);
+	errno = child != 0 ? 0 : err;
+	return child;
+}
 
 /* Join path's components with '\', dropping empty ones (leading, trailing
  * or doubled separators, '/' accepted as well). */
@@ -65,10 +200,10 @@ hive_walk(hive_h *h, const char *path, hive_node_h *node, size_t *depth,
 		if (end == NULL)
 			end = p + strlen(p);
 		comp = xstrndup(p, (size_t)(end - p));
-		/* hivex_node_get_child returns 0 both for "no such child"
-		 * (errno untouched) and for a damaged subkey list. */
+		/* 0 both for "no such child" (errno 0) and for a damaged
+		 * subkey list. */
 		errno = 0;
-		child = hivex_node_get_child(h, cur, comp);
+		child = hive_child(h, cur, comp);
 		err = errno;
 		if (child == 0) {
 			*bad = comp;

@@ -20,6 +20,40 @@ hive_value_free(struct hive_value *val)
 	memset(val, 0, sizeof *val);
 }
 
+/* hivex_node_get_value, comparing names as Windows does (hivex folds
+ * ASCII letters only). 0 with errno 0: no such value. */
+static hive_value_h
+hive_value_find(hive_h *h, hive_node_h node, const char *name)
+{
+	hive_value_h	 v, *vals;
+	const char	*p;
+	size_t		 i;
+	char		*vname;
+	int		 err;
+
+	errno = 0;
+	v = hivex_node_get_value(h, node, name);
+	if (v != 0 || errno != 0)
+		return v;
+	for (p = name; *p != '\0' && (unsigned char)*p < 0x80; p++)
+		;
+	if (*p == '\0')
+		return 0;
+	if ((vals = hivex_node_values(h, node)) == NULL)
+		return 0;
+	for (i = 0; vals[i] != 0 && v == 0; i++) {
+		if ((vname = hivex_value_key(h, vals[i])) == NULL)
+			continue;
+		if (hive_name_equal(vname, name))
+			v = vals[i];
+		free(vname);
+	}
+	err = errno;
+	free(vals);
+	errno = v != 0 ? 0 : err;
+	return v;
+}
+
 int
 hive_value_get(struct hive *hv, const char *key, const char *name,
     struct hive_value *val, char **cause)
@@ -39,10 +73,8 @@ hive_value_get(struct hive *hv, const char *key, const char *name,
 	if (strcmp(name, "@") == 0)
 		name = "";
 
-	/* hivex compares value names with strcasecmp: case-insensitive for
-	 * ASCII, as Windows is. 0 is both "none" and an error. */
-	errno = 0;
-	v = hivex_node_get_value(h, node, name);
+	/* 0 is both "none" (errno 0) and an error. */
+	v = hive_value_find(h, node, name);
 	err = errno;
 	if (v == 0) {
 		if (err == 0) {

@@ -514,7 +514,7 @@ test_special_names(void **state)
 	struct fx		*fx = *state;
 	struct hive		*h;
 	struct hive_value	 val;
-	hive_node_h		 node, *children;
+	hive_node_h		 node, b, *children;
 	char			*path, *name, *cause = NULL;
 	size_t			 i;
 	uint32_t		 v;
@@ -546,9 +546,22 @@ test_special_names(void **state)
 	    "\xe2\x82\xa7\xe2\x82\xac", &v, &cause) != 0)
 		fail_msg("%s", cause);
 	assert_int_equal(v, 0);
-	/* ASCII letters compare case-insensitively, others exactly. */
-	assert_int_equal(hive_key_lookup(h, "ABCD_\xc3\xa4\xc3\xb6\xc3\xbc"
-	    "\xc3\x9f", &node, NULL), 0);
+	/* Case-insensitive beyond ASCII, as Windows: "ABCD_ÄÖÜß" (hivex
+	 * alone would not find it). */
+	assert_int_equal(hive_key_lookup(h, "ABCD_\xc3\x84\xc3\x96\xc3\x9c"
+	    "\xc3\x9f", &b, NULL), 0);
+	assert_true(b == node);
+	assert_true(hivex_node_get_child(hive_handle(h),
+	    hivex_root(hive_handle(h)), "ABCD_\xc3\x84\xc3\x96\xc3\x9c"
+	    "\xc3\x9f") == 0);
+	if (hive_value_dword(h, "abcd_\xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f",
+	    "ABCD_\xc3\x84\xc3\x96\xc3\x9c\xc3\x9f", &v, &cause) != 0)
+		fail_msg("%s", cause);
+	/* Different letters still differ. */
+	errno = 0;
+	assert_int_equal(hive_key_lookup(h, "abcd_\xc3\xa4\xc3\xb6\xc3\xbc"
+	    "s", &b, NULL), -1);
+	assert_int_equal(errno, ENOENT);
 	hive_close(h);
 	free(path);
 }
@@ -849,6 +862,25 @@ test_value_format(void **state)
 }
 
 static void
+test_name_equal(void **state)
+{
+	assert_true(hive_name_equal("Select", "SELECT"));
+	assert_true(hive_name_equal("", ""));
+	assert_false(hive_name_equal("Select", "Selec"));
+	assert_false(hive_name_equal("Sel", "Select"));
+	/* Grüße / GRÜSSE are not one name: ß has no one-letter capital. */
+	assert_true(hive_name_equal("gr\xc3\xbc\xc3\x9f" "e",
+	    "GR\xc3\x9c\xc3\x9f" "E"));
+	assert_false(hive_name_equal("gr\xc3\xbc\xc3\x9f" "e", "GR\xc3\x9cSSE"));
+	/* Greek and Cyrillic: σ/Σ, ж/Ж */
+	assert_true(hive_name_equal("\xcf\x83", "\xce\xa3"));
+	assert_true(hive_name_equal("\xd0\xb6", "\xd0\x96"));
+	/* Broken UTF-8 matches only itself. */
+	assert_true(hive_name_equal("a\xff", "A\xff"));
+	assert_false(hive_name_equal("a\xff", "a\xfe"));
+}
+
+static void
 test_type_names(void **state)
 {
 	static const struct {
@@ -963,6 +995,7 @@ main(void)
 		T(test_rlenvalue),
 		T(test_default_hive),
 		cmocka_unit_test(test_value_format),
+		cmocka_unit_test(test_name_equal),
 		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_path_split),
 	};
