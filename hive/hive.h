@@ -3,9 +3,10 @@
  * .LOG1/.LOG2) to a private temp directory and opened with hivex there;
  * the volume is never touched by reading.
  *
- * Key paths are relative to the hive root, '\' separated, compared
- * case-insensitively (hivex does). In a SYSTEM hive "CurrentControlSet"
- * as the first component means the set Select\Current names.
+ * Key paths are relative to the hive root, '\' separated ('/' accepted),
+ * compared case-insensitively as Windows does (hive_name_equal). In a
+ * SYSTEM hive "CurrentControlSet" as the first component means the set
+ * Select\Current names.
  */
 #ifndef NTM_HIVE_H
 #define NTM_HIVE_H
