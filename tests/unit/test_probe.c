@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -369,7 +370,9 @@ test_disks_list(void **state)
 {
 	struct vt	 *vt = *state;
 	struct stat	  sb;
-	char		**paths, *img, *cause = NULL;
+	char		**paths, *img, *sys, *cause = NULL;
+	unsigned long long sectors;
+	FILE		 *f;
 	size_t		  n, i;
 	int		  found = 0;
 
@@ -384,6 +387,22 @@ test_disks_list(void **state)
 			fail_msg("%s is not a block device", paths[i]);
 		assert_true(strncmp(paths[i], "/dev/ram", 8) != 0);
 		assert_true(strncmp(paths[i], "/dev/zram", 9) != 0);
+		/* Unattached loop devices (this machine has a few) and
+		 * empty drives are left out. */
+		sys = xprintf("/sys/block/%s/size", paths[i] + 5);
+		assert_non_null(f = fopen(sys, "r"));
+		assert_int_equal(fscanf(f, "%llu", &sectors), 1);
+		fclose(f);
+		if (sectors == 0)
+			fail_msg("%s has size 0", paths[i]);
+		free(sys);
+		if (strncmp(paths[i], "/dev/loop", 9) == 0) {
+			sys = xprintf("/sys/block/%s/loop/backing_file",
+			    paths[i] + 5);
+			if (access(sys, F_OK) != 0)
+				fail_msg("%s is not attached", paths[i]);
+			free(sys);
+		}
 		if (vt->loop != NULL && strcmp(paths[i], vt->loop) == 0)
 			found = 1;
 		if (i > 0)
