@@ -29,6 +29,7 @@
 
 /* BitLocker writes "-FVE-FS-" where NTFS has its OEM id "NTFS    ". */
 #define BITLOCKER_SIG	"-FVE-FS-"
+#define NTFS_SIG	"NTFS    "
 
 /*
  * libblkid only accepts a BitLocker boot sector whose jump instruction
@@ -39,15 +40,15 @@
  * partition.
  */
 static int
-probe_bitlocker_sig(int fd, uint64_t offset)
+probe_oem_id(int fd, uint64_t offset, const char *sig)
 {
-	char	buf[3 + sizeof BITLOCKER_SIG - 1];
+	char	buf[3 + 8];
 	ssize_t	n;
 
 	n = pread(fd, buf, sizeof buf, (off_t)offset);
 	if (n != (ssize_t)sizeof buf)
 		return 0;
-	return memcmp(buf + 3, BITLOCKER_SIG, sizeof BITLOCKER_SIG - 1) == 0;
+	return memcmp(buf + 3, sig, 8) == 0;
 }
 
 /*
@@ -73,13 +74,23 @@ probe_value(blkid_probe pr, const char *name)
 	return xstrdup(v);
 }
 
+static void
+probe_part_fs_clear(struct vol_part *part)
+{
+	free(part->fstype);
+	free(part->label);
+	free(part->uuid);
+	part->fstype = part->label = part->uuid = NULL;
+}
+
 /* Fill fstype, label and uuid of the filesystem at offset (size 0: to the
  * end). Nothing found is not an error: the fields stay NULL. */
 static int
 probe_fs(int fd, const char *path, struct vol_part *part, char **cause)
 {
-	blkid_probe	pr;
-	int		rc;
+	blkid_probe	 pr;
+	char		*usage;
+	int		 rc, stale;
 
 	if ((pr = blkid_new_probe()) == NULL)
 		return set_cause(cause, "%s: cannot create a libblkid probe",
@@ -97,29 +108,39 @@ probe_fs(int fd, const char *path, struct vol_part *part, char **cause)
 	    BLKID_SUBLKS_UUID | BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE);
 
 	/*
-	 * -2 is "ambivalent": two signatures, e.g. an old filesystem's
-	 * superblock left where the new one does not overwrite. Then only
-	 * the signature test below can name it.
+	 * -2 is "ambivalent": two signatures. And a RAID superblock (md 0.90
+	 * and 1.0 keep theirs at the end of the partition) wins over any
+	 * filesystem. Both happen on a disk that was a Linux RAID member
+	 * before Windows was installed on it: the old superblock survives
+	 * at the end, while the boot sector at byte 0 is what Windows
+	 * mounts, so its OEM id decides.
 	 */
 	rc = blkid_do_safeprobe(pr);
 	if (rc == 0) {
 		part->fstype = probe_value(pr, "TYPE");
 		part->label = probe_value(pr, "LABEL");
 		part->uuid = probe_value(pr, "UUID");
-	}
+		usage = probe_value(pr, "USAGE");
+		stale = usage != NULL && strcmp(usage, "raid") == 0;
+		free(usage);
+	} else
+		stale = rc == -2;
 	blkid_free_probe(pr);
 
-	if (part->fstype == NULL && probe_bitlocker_sig(fd, part->offset))
+	if (part->fstype == NULL && probe_oem_id(fd, part->offset,
+	    BITLOCKER_SIG))
 		part->fstype = xstrdup("BitLocker");
+	else if (stale && probe_oem_id(fd, part->offset, NTFS_SIG)) {
+		probe_part_fs_clear(part);
+		part->fstype = xstrdup("ntfs");
+	}
 	return 0;
 }
 
 static void
 probe_part_clear(struct vol_part *part)
 {
-	free(part->fstype);
-	free(part->label);
-	free(part->uuid);
+	probe_part_fs_clear(part);
 	free(part->part_type);
 	free(part->part_name);
 }

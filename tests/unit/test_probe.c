@@ -346,6 +346,46 @@ test_probe_bitlocker(void **state)
 	free(img);
 }
 
+/*
+ * A Windows partition on a disk that was a Linux RAID member: the md 0.90
+ * superblock (magic a92b4efc, version 0.90) survives at the last 64 KiB
+ * boundary but one, and libblkid then calls the partition a RAID member.
+ */
+static void
+test_probe_stale_raid(void **state)
+{
+	struct vt	*vt = *state;
+	struct vol_disk	 disk;
+	char		*img, *win, *out, *cause = NULL;
+
+	img = vt_mkdisk(vt, "raid.img", 40,
+	    "label: gpt\nstart=1MiB, size=32MiB, type=" GUID_BASIC "\n");
+	win = vt_mkntfs(vt, "win", 32, "Windows");
+	vt_sh(vt, "printf '\\374\\116\\053\\251\\0\\0\\0\\0"
+	    "\\132\\0\\0\\0' | dd of='%s' bs=64k seek=%d conv=notrunc "
+	    "status=none", win, 32 * 16 - 1);
+	out = vt_sh_out(vt, "blkid -p -o value -s TYPE '%s' || true", win);
+	assert_string_equal(out, "linux_raid_member\n");
+	free(out);
+	vt_place(vt, img, win, 1 * MIB);
+
+	if (vol_disk_probe(img, &disk, &cause) != 0)
+		fail_msg("vol_disk_probe: %s", cause);
+	assert_int_equal(disk.nparts, 1);
+	assert_non_null(disk.parts[0].fstype);
+	assert_string_equal(disk.parts[0].fstype, "ntfs");
+	vol_disk_free(&disk);
+
+	if (vol_disk_probe(win, &disk, &cause) != 0)
+		fail_msg("vol_disk_probe: %s", cause);
+	assert_null(disk.pt_type);
+	assert_int_equal(disk.nparts, 1);
+	assert_string_equal(disk.parts[0].fstype, "ntfs");
+	vol_disk_free(&disk);
+	free(win);
+	free(img);
+}
+
 static void
 test_probe_missing(void **state)
 {
@@ -430,6 +470,8 @@ main(void)
 		    vt_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_bitlocker, vt_setup,
 		    vt_teardown),
+		cmocka_unit_test_setup_teardown(test_probe_stale_raid,
+		    vt_setup, vt_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_missing, vt_setup,
 		    vt_teardown),
 		cmocka_unit_test_setup_teardown(test_disks_list, vt_setup,
