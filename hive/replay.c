@@ -67,6 +67,7 @@ struct replay_log {
 	struct hive_header	 hdr;
 	int			 parsed;	/* hdr to free */
 	int			 format;	/* HIVE_LOG_*, 0 unusable */
+	int			 foreign;	/* another hive's log */
 	char			*problem;	/* why it is not used */
 
 	/* New format: the valid consecutive entries from the second
@@ -179,12 +180,14 @@ replay_entry_damage(const uint8_t *p, size_t len, size_t off)
  * that of the log's base block (note 7 of "Log entries").
  */
 static void
-replay_log_examine(struct replay_log *lg)
+replay_log_examine(const struct replay *rp, struct replay_log *lg)
 {
 	const uint8_t		*p = lg->in->buf;
 	size_t			 len = lg->in->len, off;
 	struct hive_log_entry	 e;
+	struct hive_log_summary	 sum;
 	uint32_t		 expect;
+	const char		*a, *b;
 	char			*why = NULL;
 
 	if (p == NULL || len == 0) {
@@ -215,6 +218,30 @@ replay_log_examine(struct replay_log *lg)
 		    "numbers %u/%u)", lg->hdr.seq_primary,
 		    lg->hdr.seq_secondary);
 		return;
+	}
+	/*
+	 * Windows pairs a hive and its logs by file name only and would
+	 * apply another hive's log whose numbers happen to follow on; the
+	 * base block copy names its hive (file name, RmId), and header.c
+	 * decides whether that is this one. Only a valid hive base block
+	 * can be compared. Not even a forced replay writes another hive's
+	 * pages into this one.
+	 */
+	if (rp->base_ok && hive_log_scan(p, len, &rp->hdr, &sum, NULL) == 0) {
+		if (sum.foreign) {
+			lg->foreign = 1;
+			a = lg->hdr.file_name != NULL ? lg->hdr.file_name : "";
+			b = rp->hdr.file_name != NULL ? rp->hdr.file_name : "";
+			if (strcmp(a, b) != 0)
+				lg->problem = xprintf("belongs to another "
+				    "hive (its base block names \"%s\")", a);
+			else
+				lg->problem = xstrdup("belongs to another "
+				    "hive (its RmId differs)");
+		}
+		hive_log_summary_free(&sum);
+		if (lg->foreign)
+			return;
 	}
 	if (lg->hdr.file_type != HIVE_TYPE_LOG_NEW) {
 		lg->format = HIVE_LOG_OLD;
@@ -389,7 +416,7 @@ replay_scan_loss(struct replay *rp)
 		have_ref = 0;
 
 	for (i = 0; i < rp->nlogs; i++) {
-		if (rp->logs[i].format == HIVE_LOG_OLD)
+		if (rp->logs[i].format == HIVE_LOG_OLD || rp->logs[i].foreign)
 			continue;
 		p = rp->logs[i].in->buf;
 		len = rp->logs[i].in->len;
@@ -956,7 +983,7 @@ hive_replay(const char *name, uint8_t **hive, size_t *len,
 	for (i = 0; i < nlogs; i++) {
 		rp.logs[i].in = &logs[i];
 		rp.logs[i].name = logs[i].name != NULL ? logs[i].name : "log";
-		replay_log_examine(&rp.logs[i]);
+		replay_log_examine(&rp, &rp.logs[i]);
 	}
 	replay_plan_new(&rp);
 	if (rp.format == 0)

@@ -645,33 +645,59 @@ test_missing_partner(void **state)
 	sysb_free(&b);
 }
 
-/* A log of another hive: COMPONENTS' entries (262-263) are far older than
- * SYSTEM_B (1621), so they do not continue it. */
+/*
+ * Logs that are not this hive's: DFIR's Windows 11 COMPONENTS.LOG2 names
+ * another file; SYSTEM_B's own logs given to regipy's SYSTEM_2 (another
+ * machine's SYSTEM, 205/204) would continue its numbers (2107 > 204) but
+ * carry another RmId: Windows, pairing by file name only, would apply
+ * them; replay refuses, and not even a forced one writes their pages.
+ */
 static void
 test_other_hive_log(void **state)
 {
 	struct fx			*fx = *state;
 	struct hive_replay_result	 res;
 	struct hive_replay_log		 log;
+	struct sysb			 b;
 	uint8_t				*hive, *copy, *buf;
 	size_t				 len, blen;
 	char				*cause = NULL;
 
-	fx_read(fx, "regipy_SYSTEM_B", &hive, &len);
+	sysb_load(fx, &b);
 	fx_read(fx, "dfir_Win11_COMPONENTS.LOG2", &buf, &blen);
-	copy = dup_buf(hive, len);
+	copy = dup_buf(b.hive, b.len);
 	log.name = "SYSTEM.LOG2";
 	log.buf = buf;
 	log.len = blen;
-	assert_int_equal(hive_replay("SYSTEM", &hive, &len, &log, 1, 0, &res,
-	    &cause), -1);
+	assert_int_equal(hive_replay("SYSTEM", &b.hive, &b.len, &log, 1, 0,
+	    &res, &cause), -1);
 	assert_string_equal(cause, "SYSTEM is dirty (sequence numbers "
 	    "1622/1621) and no transaction log continues it (SYSTEM.LOG2 "
-	    "holds entries 262-263, older than the hive (1621)): what Windows "
-	    "wrote to it last is lost");
-	assert_memory_equal(hive, copy, len);
+	    "belongs to another hive (its base block names "
+	    "\"dows\\System32\\config\\COMPONENTS\")): what Windows wrote to "
+	    "it last is lost");
+	assert_memory_equal(b.hive, copy, b.len);
 	free(cause);
 	cause = NULL;
+
+	fx_read(fx, "regipy_SYSTEM_2", &hive, &len);
+	free(copy);
+	copy = dup_buf(hive, len);
+	assert_int_equal(hive_replay("SYSTEM", &hive, &len, b.logs, 2, 0,
+	    &res, &cause), -1);
+	assert_non_null(strstr(cause, "SYSTEM.LOG1 belongs to another hive "
+	    "(its RmId differs); SYSTEM.LOG2 belongs to another hive (its "
+	    "RmId differs)"));
+	free(cause);
+	cause = NULL;
+	if (hive_replay("SYSTEM", &hive, &len, b.logs, 2, HIVE_REPLAY_FORCE,
+	    &res, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(res.entries, 0);
+	assert_int_equal(res.seq, 205);
+	assert_memory_equal(hive + HIVE_BASE_BLOCK_SIZE,
+	    copy + HIVE_BASE_BLOCK_SIZE, len - HIVE_BASE_BLOCK_SIZE);
+	hive_replay_result_free(&res);
 
 	/* And a log given as the hive is refused as such. */
 	assert_int_equal(hive_replay("SYSTEM", &buf, &blen, NULL, 0, 0, &res,
@@ -681,6 +707,33 @@ test_other_hive_log(void **state)
 	free(copy);
 	free(hive);
 	free(buf);
+	sysb_free(&b);
+}
+
+/* The hive's own logs, but all older than it: SYSTEM_B made to look as if
+ * written up to 2999 (2999/2998, checksum fixed) has nothing to take from
+ * entries 2107-2130. */
+static void
+test_logs_do_not_continue(void **state)
+{
+	struct fx			*fx = *state;
+	struct hive_replay_result	 res;
+	struct sysb			 b;
+	char				*cause = NULL;
+
+	sysb_load(fx, &b);
+	le32enc(b.hive + 4, 2999);
+	le32enc(b.hive + 8, 2998);
+	le32enc(b.hive + 508, hive_header_checksum(b.hive));
+	assert_int_equal(hive_replay("SYSTEM", &b.hive, &b.len, b.logs, 2, 0,
+	    &res, &cause), -1);
+	assert_string_equal(cause, "SYSTEM is dirty (sequence numbers "
+	    "2999/2998) and no transaction log continues it (SYSTEM.LOG1 "
+	    "holds entries 2107-2110, older than the hive (2998); SYSTEM.LOG2 "
+	    "holds entries 2111-2130, older than the hive (2998)): what "
+	    "Windows wrote to it last is lost");
+	free(cause);
+	sysb_free(&b);
 }
 
 /*
@@ -1044,6 +1097,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_other_hive_log, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_logs_do_not_continue,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_base_block, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_components_log2, setup,
