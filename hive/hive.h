@@ -456,4 +456,110 @@ int	 hive_replay_file(const char *name, const char *path,
 	     size_t nlogs, int flags, struct hive_replay_result *res,
 	     char **cause);
 
+/* reg.c: .reg files (regedit import/export). */
+/*
+ * reg_parse reads a whole file into operations before anything is
+ * applied, so a file with an error changes nothing. Text is UTF-8
+ * whatever the file's encoding; key paths are kept as the file writes
+ * them ("HKEY_LOCAL_MACHINE\SOFTWARE\Foo", "HKLM\SOFTWARE\Foo").
+ */
+#define NTM_MAX_REG_FILE	((size_t)1 << 30)	/* a regedit export of a
+							   whole large SOFTWARE
+							   hive is a few hundred
+							   MB of UTF-16 */
+#define NTM_MAX_REG_VALUE	((size_t)16 << 20)	/* data of one value;
+							   the largest in the
+							   testdata hives is
+							   197444 bytes */
+#define NTM_MAX_REG_LINE	((size_t)64 << 20)	/* one line of UTF-8: a
+							   string cannot be
+							   continued, so a line
+							   holds a whole value */
+#define NTM_MAX_REG_OPS		((size_t)8 << 20)	/* keys and values; a
+							   full SYSTEM export
+							   has about 100000 */
+#define NTM_MAX_REG_WARNINGS	100			/* messages kept, the
+							   rest only counted */
+
+enum reg_op_type {
+	REG_OP_KEY_CREATE,		/* [KEY] (also creates its parents) */
+	REG_OP_KEY_DELETE,		/* [-KEY]: the key and its subtree */
+	REG_OP_VALUE_SET,		/* "name"=data, @=data */
+	REG_OP_VALUE_DELETE		/* "name"=-, @=- */
+};
+
+struct reg_op {
+	enum reg_op_type type;
+	const char	*key;		/* full path as written, UTF-8; owned
+					   by the reg_file (keys[]) and shared
+					   by the values of one key line */
+	char		*name;		/* value name, UTF-8, "" for @; NULL
+					   for key operations */
+	uint32_t	 vtype;		/* HIVE_REG_* or any hex(N) type */
+	uint8_t		*data;		/* bytes as they go into the hive:
+					   strings UTF-16LE with their NUL */
+	size_t		 len;
+	size_t		 line;		/* 1-based line in the file */
+};
+
+enum reg_encoding {
+	REG_ENC_UTF16LE,		/* FF FE BOM: what regedit saves */
+	REG_ENC_UTF8_BOM,
+	REG_ENC_UTF8,			/* no BOM (ASCII files too) */
+	REG_ENC_ANSI			/* Windows-1252: REGEDIT4, or a file
+					   that is not valid UTF-8 */
+};
+
+struct reg_file {
+	int		 version;	/* 5 or 4 (REGEDIT4) */
+	enum reg_encoding encoding;
+	struct reg_op	*ops;		/* in file order */
+	size_t		 nops;
+	char		**keys;		/* key paths the ops point to */
+	size_t		 nkeys;
+	char		**warnings;	/* "line 12: ..." (lines skipped,
+					   unknown escapes), the first
+					   NTM_MAX_REG_WARNINGS */
+	size_t		 nwarnings;
+	size_t		 warnings_total;
+};
+
+/* Parse a .reg file; errors name the line ("line 12: ..."). Free with
+ * reg_file_free. */
+int	 reg_parse(const void *buf, size_t len, struct reg_file **rfp,
+	     char **cause);
+void	 reg_file_free(struct reg_file *);	/* NULL is fine */
+/* "UTF-16LE", ...; static. */
+const char *reg_encoding_name(enum reg_encoding);
+
+struct reg_apply_result {
+	size_t		 keys_created;	/* parents included */
+	size_t		 keys_deleted;	/* that existed */
+	size_t		 values_set;
+	size_t		 values_deleted; /* that existed */
+	size_t		 skipped;	/* operations outside the root, and
+					   [-KEY] of the root itself */
+	char		**warnings;	/* why, per key line ("line 3: ...") */
+	size_t		 nwarnings;
+	size_t		 warnings_total;
+};
+/* Apply the operations under root ("HKEY_LOCAL_MACHINE\SOFTWARE" or
+ * "HKLM\SOFTWARE"), which is the hive's root key, to a hivex handle
+ * opened with HIVEX_OPEN_WRITE; missing parents are created, names match
+ * case-insensitively as Windows matches them. On failure the handle may
+ * hold part of the changes: do not commit it. Free res with
+ * reg_apply_result_free (also after a failure). */
+int	 reg_apply(hive_h *, const struct reg_file *, const char *root,
+	     struct reg_apply_result *res, char **cause);
+void	 reg_apply_result_free(struct reg_apply_result *);
+
+/* Export the key at path below the hive's root ("" for the root itself,
+ * '\' separated, any case) and its subtree as regedit does: UTF-16LE
+ * with BOM, "Windows Registry Editor Version 5.00", CRLF; key lines
+ * start with root ("HKEY_LOCAL_MACHINE\SYSTEM"). *buf is the file,
+ * caller frees. Fails on names a .reg file cannot carry (NUL, line
+ * breaks). */
+int	 reg_export(hive_h *, const char *root, const char *path, void **buf,
+	     size_t *len, char **cause);
+
 #endif
