@@ -33,6 +33,9 @@ info_volume_json(struct target *t)
 	json_object_set_new(v, "size", json_integer((json_int_t)total));
 	json_object_set_new(v, "free", json_integer((json_int_t)avail));
 	json_object_set_new(v, "state", out_state_json(t->state));
+	if (target_path_readonly(t->where.path))
+		json_array_append_new(json_object_get(v, "state"),
+		    json_string("read-only"));
 	json_object_set_new(v, "hiberfil_signature",
 	    out_jstr(*vol_hiber_signature(t->vol) != '\0' ?
 	    vol_hiber_signature(t->vol) : NULL));
@@ -79,6 +82,9 @@ info_print(struct target *t, const struct identity *id)
 	advice = out_state_advice(t->state, vol_hiber_signature(t->vol));
 	printf("Volume state:  %s\n", advice != NULL ? advice :
 	    "clean (safe to repair)");
+	if (target_path_readonly(t->where.path))
+		printf("Device:        write-protected: ntmend can read but "
+		    "not repair it\n");
 	free(advice);
 	for (i = 0; i < id->nwarnings; i++)
 		printf("Warning:       %s\n", id->warnings[i]);

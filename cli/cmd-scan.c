@@ -37,6 +37,9 @@ scan_part_json(const char *disk, const struct scan_part *sp)
 	json_object_set_new(o, "part_type", out_jstr(p->part_type));
 	json_object_set_new(o, "part_name", out_jstr(p->part_name));
 	json_object_set_new(o, "state", out_state_json(sp->state));
+	if (target_path_readonly(disk))
+		json_array_append_new(json_object_get(o, "state"),
+		    json_string("read-only"));
 	advice = out_state_advice(sp->state, sp->hiber_sig);
 	json_object_set_new(o, "advice", out_jstr(advice));
 	free(advice);

@@ -88,7 +88,8 @@ static const struct {
 	{ VOL_DIRTY, "dirty" },
 	{ VOL_LOGFILE_UNCLEAN, "logfile-unclean" },
 	{ VOL_NOT_NTFS, "not-ntfs" },
-	{ VOL_READONLY, "read-only" },
+	/* VOL_READONLY is how ntmend opened it, not a state of the volume:
+	 * "read-only" comes from the device (out_state_json's caller). */
 };
 
 json_t *

@@ -71,6 +71,9 @@ struct target {
 enum ntm_status target_open(const char *spec, int flags, struct target *t,
 	     char **cause);
 void	 target_close(struct target *);
+/* Is the device or image write-protected (BLKROGET, or no write access),
+ * so that no fix could be written whatever the volume's state? */
+int	 target_path_readonly(const char *path);
 
 /* scan.c: what is on the disks. */
 struct scan_part {

@@ -1,10 +1,29 @@
 /* target.c: from the TARGET argument (or nothing) to an open volume. */
 
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "repair/repair.h"
 #include "util/util.h"
+
+static int
+where_is_windows(const struct vol_where *w)
+{
+	struct vol	*vol;
+	int		 yes;
+
+	if (vol_open(w, VOL_RDONLY, &vol, NULL, NULL) != 0)
+		return 0;
+	yes = vol_is_windows(vol);
+	vol_close(vol);
+	return yes;
+}
 
 /* Without -t: the one Windows installation on this machine's disks. */
 static int
@@ -19,6 +38,12 @@ target_find(struct target *t, char **cause)
 	for (i = 0; i < ndisks; i++) {
 		if (vol_target_resolve(disks[i], &w, NULL) != 0)
 			continue;
+		/* A disk without a table resolves to itself unchecked: an
+		 * NTFS data disk is no Windows installation. */
+		if (w.index == 0 && !where_is_windows(&w)) {
+			vol_where_free(&w);
+			continue;
+		}
 		s = w.index > 0 ? xprintf("%s@%d", disks[i], w.index) :
 		    xstrdup(disks[i]);
 		vol_where_free(&w);
@@ -112,4 +137,23 @@ target_close(struct target *t)
 		vol_where_free(&t->where);
 	free(t->spec);
 	memset(t, 0, sizeof *t);
+}
+
+int
+target_path_readonly(const char *path)
+{
+	struct stat	sb;
+	int		fd, ro = 0;
+
+	if (stat(path, &sb) != 0)
+		return 0;
+	if (S_ISDIR(sb.st_mode))
+		return access(path, W_OK) != 0;
+	/* A USB stick's write-protect switch shows only as BLKROGET. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (S_ISBLK(sb.st_mode) && ioctl(fd, BLKROGET, &ro) == 0 && ro)
+		ro = 1;
+	close(fd);
+	return ro || access(path, W_OK) != 0;
 }

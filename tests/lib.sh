@@ -57,14 +57,18 @@ check_match() {
 	fi
 }
 
-# t_mount IMAGE_OR_PART DIR [OFFSET]: read-only ntfs-3g FUSE mount.
+# t_mount IMAGE DIR [OFFSET SIZE]: read-only ntfs-3g FUSE mount. ntfs-3g
+# ignores -o offset=, so a partition inside a disk image is mounted from a
+# sparse copy of its bytes (no loop device needed).
 t_mount() {
+	local src=$1
 	mkdir -p "$2"
 	if [ -n "${3:-}" ]; then
-		ntfs-3g -o ro,offset="$3" "$1" "$2" || return 1
-	else
-		ntfs-3g -o ro "$1" "$2" || return 1
+		src="$T/part-$3.img"
+		dd if="$1" of="$src" bs=1M iflag=skip_bytes,count_bytes \
+		    skip="$3" count="$4" conv=sparse status=none || return 1
 	fi
+	ntfs-3g -o ro "$src" "$2" || return 1
 	t_mounts+=("$2")
 }
 
@@ -82,4 +86,12 @@ t_hive() {
 	fi
 	chmod u+w "$T/$1"
 	echo "$T/$1"
+}
+
+# t_part IMAGE N: "OFFSET SIZE" in bytes of partition N, read by sfdisk
+# (independently of ntmend).
+t_part() {
+	sfdisk -J "$1" | jq -r --arg n "$2" \
+	    '.partitiontable as $t | $t.partitions[] |
+	     select(.node | endswith($n)) | "\(.start * 512) \(.size * 512)"'
 }

@@ -1,5 +1,6 @@
 /* utf16.c: UTF-16LE <-> UTF-8 for names and strings read from disk. */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/util.h"

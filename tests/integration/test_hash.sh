@@ -6,8 +6,7 @@ source "$(dirname "$0")/../lib.sh"
 img="$T/pc.img"
 "$NTM_TOOLS/mkfixture" "$img" >"$T/mkf.log" 2>&1 || {
 	not_ok "mkfixture failed: $(tail -1 "$T/mkf.log")"; exit 1; }
-off=$("$NTMEND" -t "$img" --json info | jq -r .volume.offset)
-t_mount "$img" "$T/mnt" "$off"
+t_mount "$img" "$T/mnt" $(t_part "$img" 3)
 
 files=(Windows/System32/config/SYSTEM Windows/System32/config/SOFTWARE
     Windows/System32/GroupPolicy/Machine/registry.pol)

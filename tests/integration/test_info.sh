@@ -78,7 +78,7 @@ check_eq "info: clean volume state" "$(jq -c .volume.state <<<"$out")" '[]'
 
 # A mounted directory is a target too; and the identity agrees with
 # hivexget on the SOFTWARE hive read through FUSE.
-t_mount "$img" "$T/mnt" "$(jq -r .volume.offset <<<"$out")"
+t_mount "$img" "$T/mnt" $(t_part "$img" 3)
 cv='Microsoft\Windows NT\CurrentVersion'
 sw="$T/mnt/Windows/System32/config/SOFTWARE"
 check_eq "info: build and UBR as hivexget reads them" \
