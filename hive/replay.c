@@ -188,7 +188,7 @@ replay_log_examine(const struct replay *rp, struct replay_log *lg)
 	struct hive_log_summary	 sum;
 	uint32_t		 expect;
 	const char		*a, *b;
-	char			*why = NULL;
+	char			*why = NULL, *name, *c;
 
 	if (p == NULL || len == 0) {
 		/* An empty .LOG beside .LOG1/.LOG2 is normal on Windows 8.1
@@ -232,9 +232,19 @@ replay_log_examine(const struct replay *rp, struct replay_log *lg)
 			lg->foreign = 1;
 			a = lg->hdr.file_name != NULL ? lg->hdr.file_name : "";
 			b = rp->hdr.file_name != NULL ? rp->hdr.file_name : "";
-			if (strcmp(a, b) != 0)
+			if (strcmp(a, b) != 0) {
+				/* Untrusted text in a one-line cause. */
+				name = xstrdup(a);
+				for (c = name; *c != '\0'; c++) {
+					if ((unsigned char)*c < 0x20 ||
+					    *c == 0x7f)
+						*c = '?';
+				}
 				lg->problem = xprintf("belongs to another "
-				    "hive (its base block names \"%s\")", a);
+				    "hive (its base block names \"%s\")",
+				    name);
+				free(name);
+			}
 			else
 				lg->problem = xstrdup("belongs to another "
 				    "hive (its RmId differs)");
