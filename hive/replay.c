@@ -297,8 +297,10 @@ replay_log_examine(const struct replay *rp, struct replay_log *lg)
  * the first log entry of the next transaction log file is expected to have
  * a sequence number equal to N + 1". The first log used must start at or
  * after the hive's secondary sequence number (note 7); a later start is
- * fine: regipy's SYSTEM_B (Windows 10 1709) is at 1622/1621 and its logs
- * begin at 2107, the primary having been written without its base block.
+ * normal: regipy's SYSTEM_B (Windows 10 1709) is at 1622/1621 and its logs
+ * begin at 2107, yet its hive bins already hold values newer than entry
+ * 2108 leaves them (test_replay.c): the primary was written past 1622
+ * while its base block kept the old numbers.
  * Base block invalid: "only the transaction log file with latest log
  * entries is used", and its base block copy replaces the hive's.
  */
@@ -1078,7 +1080,8 @@ hive_replay_file(const char *name, const char *path,
 {
 	struct hive_replay_log	 logs[HIVE_REPLAY_MAX_LOGS];
 	void			*bufs[HIVE_REPLAY_MAX_LOGS];
-	void			*hive = NULL;
+	void			*buf;
+	uint8_t			*hive = NULL;
 	char			*tmp = NULL;
 	size_t			 len, i;
 	struct stat		 sb;
@@ -1091,8 +1094,9 @@ hive_replay_file(const char *name, const char *path,
 		    nlogs, HIVE_REPLAY_MAX_LOGS);
 	if (name == NULL)
 		name = replay_base_name(path);
-	if (file_read_all(path, HIVE_MAX_SIZE, &hive, &len, cause) != 0)
+	if (file_read_all(path, HIVE_MAX_SIZE, &buf, &len, cause) != 0)
 		return -1;
+	hive = buf;
 	for (i = 0; i < nlogs; i++) {
 		memset(&logs[i], 0, sizeof logs[i]);
 		logs[i].name = lognames != NULL && lognames[i] != NULL ?
@@ -1110,24 +1114,30 @@ hive_replay_file(const char *name, const char *path,
 		logs[i].buf = bufs[i];
 	}
 
-	if (hive_replay(name, (uint8_t **)&hive, &len, logs, nlogs, flags,
-	    res, cause) != 0)
+	if (hive_replay(name, &hive, &len, logs, nlogs, flags, res,
+	    cause) != 0)
 		goto out;
 	if (res->dirty) {
 		/* A private copy, but never leave it half written. */
 		xasprintf(&tmp, "%s.replay", path);
-		if (file_write_all(tmp, hive, len, cause) != 0 ||
-		    (rename(tmp, path) == -1 &&
-		    set_cause(cause, "%s: %s", path, strerror(errno)) != 0)) {
-			unlink(tmp);
-			hive_replay_result_free(res);
+		if (file_write_all(tmp, hive, len, cause) != 0)
+			goto out;
+		if (rename(tmp, path) == -1) {
+			set_cause(cause, "%s: %s", path, strerror(errno));
 			goto out;
 		}
+		free(tmp);
+		tmp = NULL;
 	}
 	ret = 0;
 
 out:
-	free(tmp);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	if (ret != 0)
+		hive_replay_result_free(res);
 	for (i = 0; i < nlogs; i++)
 		free(bufs[i]);
 	free(hive);
