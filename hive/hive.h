@@ -401,7 +401,9 @@ int	 pol_data_encode(uint32_t type, const char *text, void **data,
 /* One transaction log as given to replay. */
 struct hive_replay_log {
 	const char	*name;		/* "SYSTEM.LOG1", for messages */
-	const uint8_t	*buf;		/* NULL: missing; borrowed */
+	const uint8_t	*buf;		/* NULL: missing, though it should be
+					   there (one of .LOG1/.LOG2; leave
+					   out a .LOG that is not); borrowed */
 	size_t		 len;		/* 0: empty (normal for .LOG) */
 };
 
@@ -448,9 +450,10 @@ int	 hive_replay(const char *name, uint8_t **hive, size_t *len,
 	     struct hive_replay_result *res, char **cause);
 void	 hive_replay_result_free(struct hive_replay_result *);
 /* The same on host files: the hive at path, rewritten (atomically) when it
- * was dirty and replay succeeded, and the logs at logpaths[i] (NULL or no
- * such file: missing) named lognames[i] in messages (NULL: the path's last
- * component). */
+ * was dirty and replay succeeded, and the logs at logpaths[i] named
+ * lognames[i] in messages (NULL: the path's last component). A path with
+ * no file is a missing log; a NULL path is not given at all (a .LOG that
+ * is not there); res->log[] keeps the numbering of logpaths. */
 int	 hive_replay_file(const char *name, const char *path,
 	     const char *const *logpaths, const char *const *lognames,
 	     size_t nlogs, int flags, struct hive_replay_result *res,

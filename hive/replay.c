@@ -1080,10 +1080,11 @@ hive_replay_file(const char *name, const char *path,
 {
 	struct hive_replay_log	 logs[HIVE_REPLAY_MAX_LOGS];
 	void			*bufs[HIVE_REPLAY_MAX_LOGS];
+	size_t			 map[HIVE_REPLAY_MAX_LOGS];
 	void			*buf;
 	uint8_t			*hive = NULL;
 	char			*tmp = NULL;
-	size_t			 len, i;
+	size_t			 len, i, n = 0;
 	struct stat		 sb;
 	int			 ret = -1;
 
@@ -1098,25 +1099,38 @@ hive_replay_file(const char *name, const char *path,
 		return -1;
 	hive = buf;
 	for (i = 0; i < nlogs; i++) {
-		memset(&logs[i], 0, sizeof logs[i]);
-		logs[i].name = lognames != NULL && lognames[i] != NULL ?
-		    lognames[i] : logpaths[i] != NULL ?
-		    replay_base_name(logpaths[i]) : "log";
-		if (logpaths[i] == NULL ||
-		    (stat(logpaths[i], &sb) == -1 && errno == ENOENT))
+		if (logpaths[i] == NULL)
 			continue;
+		map[n] = i;
+		memset(&logs[n], 0, sizeof logs[n]);
+		logs[n].name = lognames != NULL && lognames[i] != NULL ?
+		    lognames[i] : replay_base_name(logpaths[i]);
+		if (stat(logpaths[i], &sb) == -1 && errno == ENOENT) {
+			n++;
+			continue;
+		}
 		/* A log is never larger than the hive can be: each entry
 		 * holds pages of at most 2 GiB of hive bins, and Windows
 		 * starts the log over once it has reconciled. */
-		if (file_read_all(logpaths[i], HIVE_MAX_SIZE, &bufs[i],
-		    &logs[i].len, cause) != 0)
+		if (file_read_all(logpaths[i], HIVE_MAX_SIZE, &bufs[n],
+		    &logs[n].len, cause) != 0)
 			goto out;
-		logs[i].buf = bufs[i];
+		logs[n].buf = bufs[n];
+		n++;
 	}
 
-	if (hive_replay(name, &hive, &len, logs, nlogs, flags, res,
-	    cause) != 0)
+	if (hive_replay(name, &hive, &len, logs, n, flags, res, cause) != 0)
 		goto out;
+	/* Back to the caller's numbering; map[i] >= i, so going down never
+	 * overwrites a slot still to be moved. */
+	for (i = n; i-- > 0; ) {
+		if (map[i] == i)
+			continue;
+		res->log[map[i]] = res->log[i];
+		memset(&res->log[i], 0, sizeof res->log[i]);
+	}
+	if (res->from < n)
+		res->from = map[res->from];
 	if (res->dirty) {
 		/* A private copy, but never leave it half written. */
 		xasprintf(&tmp, "%s.replay", path);
@@ -1138,7 +1152,7 @@ out:
 	}
 	if (ret != 0)
 		hive_replay_result_free(res);
-	for (i = 0; i < nlogs; i++)
+	for (i = 0; i < n; i++)
 		free(bufs[i]);
 	free(hive);
 	return ret;

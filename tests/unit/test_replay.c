@@ -308,31 +308,34 @@ test_system_b(void **state)
 	    &cause) != 0)
 		fail_msg("%s", cause);
 
-	paths[0] = log1;
-	paths[1] = log2;
-	paths[2] = NULL;	/* no .LOG: not given */
-	names[0] = "SYSTEM.LOG1";
-	names[1] = "SYSTEM.LOG2";
-	names[2] = NULL;
-	if (hive_replay_file("SYSTEM", hive, paths, names, 2, 0, &res,
+	/* No .LOG beside them: not given (NULL), and results keep the
+	 * numbering of the paths. */
+	paths[0] = NULL;
+	paths[1] = log1;
+	paths[2] = log2;
+	names[0] = "SYSTEM.LOG";
+	names[1] = "SYSTEM.LOG1";
+	names[2] = "SYSTEM.LOG2";
+	if (hive_replay_file("SYSTEM", hive, paths, names, 3, 0, &res,
 	    &cause) != 0)
 		fail_msg("%s", cause);
 	assert_true(res.dirty);
 	assert_true(res.clean);
 	assert_int_equal(res.format, HIVE_LOG_NEW);
 	assert_false(res.base_recovered);
-	assert_int_equal(res.from, 0);
+	assert_int_equal(res.from, 1);
 	assert_int_equal(res.seq_primary, SYS_B_SEQ1);
 	assert_int_equal(res.seq_secondary, SYS_B_SEQ2);
 	assert_int_equal(res.seq, SYS_B_LAST);
-	assert_int_equal(res.log[0].entries, 4);
-	assert_int_equal(res.log[0].pages, 10);
-	assert_int_equal(res.log[0].seq_first, 2107);
-	assert_int_equal(res.log[0].seq_last, 2110);
-	assert_int_equal(res.log[1].entries, 20);
-	assert_int_equal(res.log[1].pages, 305);
-	assert_int_equal(res.log[1].seq_first, 2111);
-	assert_int_equal(res.log[1].seq_last, SYS_B_LAST);
+	assert_int_equal(res.log[0].entries, 0);
+	assert_int_equal(res.log[1].entries, 4);
+	assert_int_equal(res.log[1].pages, 10);
+	assert_int_equal(res.log[1].seq_first, 2107);
+	assert_int_equal(res.log[1].seq_last, 2110);
+	assert_int_equal(res.log[2].entries, 20);
+	assert_int_equal(res.log[2].pages, 305);
+	assert_int_equal(res.log[2].seq_first, 2111);
+	assert_int_equal(res.log[2].seq_last, SYS_B_LAST);
 	assert_int_equal(res.entries, 24);
 	assert_int_equal(res.pages, 315);
 	assert_int_equal(res.hbins_before, SYS_B_HBINS);
@@ -621,7 +624,10 @@ test_missing_partner(void **state)
 	struct fx			*fx = *state;
 	struct hive_replay_result	 res;
 	struct sysb			 b;
-	char				*cause = NULL;
+	const char			*paths[2];
+	char				*cause = NULL, *hive, *log1, *log2;
+	uint8_t				*after;
+	size_t				 alen;
 
 	sysb_load(fx, &b);
 	b.logs[0].buf = NULL;
@@ -633,6 +639,28 @@ test_missing_partner(void **state)
 	    "can be applied)");
 	free(cause);
 	cause = NULL;
+
+	/* The same through files: a path with no file is a missing log,
+	 * and the hive file stays as it was. */
+	hive = fx_file(fx, "regipy_SYSTEM_B");
+	log2 = fx_file(fx, "regipy_SYSTEM_B.LOG2");
+	xasprintf(&log1, "%s/SYSTEM.LOG1", fx->dir);
+	paths[0] = log1;
+	paths[1] = log2;
+	assert_int_equal(hive_replay_file("SYSTEM", hive, paths, NULL, 2, 0,
+	    &res, &cause), -1);
+	assert_non_null(strstr(cause, "SYSTEM.LOG1 is missing"));
+	free(cause);
+	cause = NULL;
+	if (file_read_all(hive, HIVE_MAX_SIZE, (void **)&after, &alen,
+	    &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(alen, b.len);
+	assert_memory_equal(after, b.hive, alen);
+	free(after);
+	free(hive);
+	free(log1);
+	free(log2);
 
 	/* An empty file is a log never written: no objection. */
 	b.logs[0].buf = b.log1;
