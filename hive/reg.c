@@ -525,6 +525,7 @@ struct reg_parser {
 	const char	*end;
 	size_t		 lineno;	/* line last returned, 1-based */
 	size_t		 opscap;
+	size_t		 keyscap;
 	const char	*key;		/* current key line, NULL before one */
 	int		 key_deleted;	/* it was [-KEY] */
 };
@@ -686,6 +687,8 @@ reg_decode(struct reg_parser *p, const uint8_t *b, size_t len, char **cause)
 			goto fail;
 	} else if (len >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf) {
 		rf->encoding = REG_ENC_UTF8_BOM;
+		while (len > 3 && b[len - 1] == 0)
+			len--;
 		if (reg_decode_utf8(b + 3, len - 3, &out, cause) != 0)
 			goto fail;
 	} else {
@@ -798,6 +801,9 @@ reg_header(struct reg_parser *p, char **cause)
 			set_cause(cause, "empty file: not a .reg file");
 		return -1;
 	}
+	/* A second BOM, from tools that add one to a file that had one. */
+	if (e - s >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;
 	s = reg_skip_blanks(s, e);
 	e = reg_trim_blanks(s, e);
 	n = (size_t)(e - s);
@@ -892,7 +898,11 @@ reg_parse_key(struct reg_parser *p, const char *s, const char *e,
 		free(key);
 		return -1;
 	}
-	rf->keys = xreallocarray(rf->keys, rf->nkeys + 1, sizeof *rf->keys);
+	if (rf->nkeys == p->keyscap) {
+		p->keyscap = p->keyscap == 0 ? 16 : p->keyscap * 2;
+		rf->keys = xreallocarray(rf->keys, p->keyscap,
+		    sizeof *rf->keys);
+	}
 	rf->keys[rf->nkeys++] = key;
 	p->key = key;
 	p->key_deleted = del;

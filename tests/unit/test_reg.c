@@ -581,7 +581,9 @@ static const char enc_body5[] =
     "@=\"Standard\"\n"
     "\"Zahl\"=dword:0000002a\n"
     "\"Exp\"=hex(2):25,00,50,00,41,00,54,00,48,00,25,00,c4,00,00,00\n"
-    "\"Multi\"=hex(7):61,00,00,00,e9,00,00,00,00,00\n";
+    "\"Multi\"=hex(7):61,00,00,00,e9,00,00,00,00,00\n"
+    "\"S1\"=hex(1):41,00,00,00\n"
+    "\"E2\"=hex(2):41,00,42,00,00,00\n";
 static const char enc_body4[] =
     "\n"
     "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Ümlaut Schlüssel]\n"
@@ -591,7 +593,9 @@ static const char enc_body4[] =
     "@=\"Standard\"\n"
     "\"Zahl\"=dword:0000002a\n"
     "\"Exp\"=hex(2):25,50,41,54,48,25,c4,00\n"
-    "\"Multi\"=hex(7):61,00,e9,00,00\n";
+    "\"Multi\"=hex(7):61,00,e9,00,00\n"
+    "\"S1\"=hex(1):41,00\n"
+    "\"E2\"=hex(2):41,42\n";
 
 static void
 ops_equal(const struct reg_file *a, const struct reg_file *b)
@@ -619,13 +623,14 @@ static void
 test_reg_encodings(void **state)
 {
 	struct rt	*rt = *state;
-	struct reg_file	*rf[4];
+	struct reg_file	*rf[5];
 	char		*text5, *text4, *c, *hive, *ls;
-	void		*buf[4];
-	size_t		 len[4], i;
+	void		*buf[5];
+	size_t		 len[5], i;
 	hive_h		*h;
-	static const enum reg_encoding want[4] = {
-		REG_ENC_UTF16LE, REG_ENC_UTF8_BOM, REG_ENC_UTF8, REG_ENC_ANSI
+	static const enum reg_encoding want[5] = {
+		REG_ENC_UTF16LE, REG_ENC_UTF8_BOM, REG_ENC_UTF8, REG_ENC_ANSI,
+		REG_ENC_ANSI
 	};
 	static const uint8_t expsz[] = {
 		'%', 0, 'P', 0, 'A', 0, 'T', 0, 'H', 0, '%', 0, 0xc4, 0, 0, 0
@@ -651,15 +656,20 @@ test_reg_encodings(void **state)
 	/* The ANSI file really is one byte per character. */
 	assert_non_null(memchr(buf[3], 0xdc, len[3]));	/* Ü */
 	assert_non_null(memchr(buf[3], 0x80, len[3]));	/* € */
+	/* Notepad's "ANSI" with a 5.00 header: not UTF-8, so Windows-1252;
+	 * hex(2) and hex(7) stay UTF-16 as the header says. */
+	c = crlf(text5);
+	buf[4] = recode("WINDOWS-1252", "UTF-8", c, strlen(c), &len[4]);
+	free(c);
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		rf[i] = parse_ok(buf[i], len[i]);
 		assert_int_equal(rf[i]->encoding, want[i]);
 		assert_int_equal(rf[i]->version, i == 3 ? 4 : 5);
 		if (i > 0)
 			ops_equal(rf[0], rf[i]);
 	}
-	assert_int_equal(rf[0]->nops, 8);
+	assert_int_equal(rf[0]->nops, 10);
 	assert_string_equal(rf[0]->ops[2].name, "Pfad");
 	u = utf8_to_utf16le("C:\\Programme\\Ä", &ulen);
 	assert_int_equal(rf[0]->ops[2].len, ulen + 2);
@@ -667,7 +677,7 @@ test_reg_encodings(void **state)
 	free(u);
 	assert_string_equal(rf[0]->ops[4].name, "");
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		c = xprintf("enc%zu", i);
 		import_to(rt, buf[i], len[i], "HKLM\\SOFTWARE", NULL, c, NULL);
 		hive = rt_path(rt, c);
@@ -689,12 +699,14 @@ test_reg_encodings(void **state)
 		    "\"@\"=\"Standard\"\n"
 		    "\"Zahl\"=dword:0000002a\n"
 		    "\"Exp\"=str(2):\"%PATH%Ä\"\n"
-		    "\"Multi\"=hex(7):61,00,00,00,e9,00,00,00,00,00\n");
+		    "\"Multi\"=hex(7):61,00,00,00,e9,00,00,00,00,00\n"
+		    "\"S1\"=\"A\"\n"
+		    "\"E2\"=str(2):\"AB\"\n");
 		free(ls);
 		free(hive);
 		free(c);
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		reg_file_free(rf[i]);
 		free(buf[i]);
 	}
@@ -1078,6 +1090,75 @@ test_reg_malformed(void **state)
 #undef T
 }
 
+/* Windows' limits on names and depth, and a lone surrogate in a
+ * UTF-16 file (shown as U+FFFD, with a warning). */
+static void
+test_reg_limits(void **state)
+{
+	struct reg_file	*rf;
+	struct rbuf {
+		char	*s;
+		size_t	 len;
+	} b;
+	char		*cause = NULL, *name;
+	size_t		 i;
+	static const uint8_t lone[] = {
+		0xff, 0xfe, 'R', 0, 'E', 0, 'G', 0, 'E', 0, 'D', 0, 'I', 0,
+		'T', 0, '4', 0, '\n', 0, '[', 0, 'H', 0, 'K', 0, 'C', 0,
+		'U', 0, '\\', 0, 'A', 0, ']', 0, '\n', 0, '"', 0, 'a', 0,
+		'"', 0, '=', 0, '"', 0, 0x00, 0xd8, '"', 0, '\n', 0
+	};
+
+	(void)state;
+	name = xmalloc(300);
+	memset(name, 'k', 256);
+	name[256] = '\0';
+	b.s = xprintf("REGEDIT4\n[HKCU\\%s]\n", name);
+	assert_int_equal(reg_parse(b.s, strlen(b.s), &rf, &cause), -1);
+	assert_string_equal(cause, "line 2: key name \"kkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkkkkkkkkkkkkk...\" is longer than 255 characters");
+	free(cause);
+	free(b.s);
+	/* 255 is fine. */
+	name[255] = '\0';
+	b.s = xprintf("REGEDIT4\n[HKCU\\%s]\n", name);
+	rf = parse_ok(b.s, strlen(b.s));
+	reg_file_free(rf);
+	free(b.s);
+	free(name);
+
+	b.s = xmalloc(4096);
+	b.len = (size_t)sprintf(b.s, "REGEDIT4\n[HKCU");
+	for (i = 0; i < 513; i++)
+		b.len += (size_t)sprintf(b.s + b.len, "\\k");
+	b.len += (size_t)sprintf(b.s + b.len, "]\n");
+	cause = NULL;
+	assert_int_equal(reg_parse(b.s, b.len, &rf, &cause), -1);
+	assert_string_equal(cause, "line 2: key path deeper than 512 levels");
+	free(cause);
+	free(b.s);
+
+	name = xmalloc(16400);
+	memset(name, 'v', 16384);
+	name[16384] = '\0';
+	b.s = xprintf("REGEDIT4\n[HKCU\\A]\n\"%s\"=dword:1\n", name);
+	cause = NULL;
+	assert_int_equal(reg_parse(b.s, strlen(b.s), &rf, &cause), -1);
+	assert_string_equal(cause, "line 3: value name longer than 16383 "
+	    "characters");
+	free(cause);
+	free(b.s);
+	free(name);
+
+	rf = parse_ok(lone, sizeof lone);
+	assert_int_equal(rf->nwarnings, 1);
+	assert_string_equal(rf->warnings[0], "line 3: unpaired UTF-16 "
+	    "surrogate replaced by U+FFFD");
+	assert_int_equal(rf->ops[1].len, 4);
+	assert_memory_equal(rf->ops[1].data, "\xfd\xff\0\0", 4);
+	reg_file_free(rf);
+}
+
 /* A file whose last line is wrong changes nothing: the parse fails
  * before any apply. A value hivex cannot write for Windows is refused
  * before the first change, so the handle is untouched. */
@@ -1164,8 +1245,9 @@ test_reg_junk_lines(void **state)
  * Export byte for byte as regedit writes it: BOM, header, a blank line
  * before each key, escapes, dword:, hex wrapped at 77 columns with
  * "\", CRLF and two spaces (20 bytes after "ShellState"=hex: as in
- * Windows' own export of that value, then 25 per line), strings regedit
- * could not read back as hex(1), a final blank line.
+ * Windows' own export of that value, then 25 per line; "abc" reaches
+ * column 76 and takes one byte more), strings regedit could not read
+ * back as hex(1), a final blank line.
  */
 static void
 test_reg_export_format(void **state)
@@ -1191,7 +1273,9 @@ test_reg_export_format(void **state)
 	    "\"q\\\"uote\\\\\"=hex(b):01,00,00,00,00,00,00,00\n"
 	    "\"e\"=hex(2):25,00,00,00\n"
 	    "\"exact\"=hex:00,01,02,03,04,05,06,07,08,09,0a,0b,0c,0d,0e,0f,"
-	    "10,11,12,13,14,15,16,17,18,19,1a,1b,1c\n\n"
+	    "10,11,12,13,14,15,16,17,18,19,1a,1b,1c\n"
+	    "\"abc\"=hex:00,01,02,03,04,05,06,07,08,09,0a,0b,0c,0d,0e,0f,10,"
+	    "11,12,13,14,15,16,17\n\n"
 	    "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Ex\\Empty]\n\n"
 	    "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Ex\\Sub]\n"
 	    "\"™\"=\"Ä\"\n";
@@ -1219,6 +1303,9 @@ test_reg_export_format(void **state)
 	    "\"exact\"=hex:00,01,02,03,04,05,06,07,08,09,0a,0b,0c,0d,0e,0f,"
 	    "10,11,12,13,14,15,\\\n"
 	    "  16,17,18,19,1a,1b,1c\n"
+	    "\"abc\"=hex:00,01,02,03,04,05,06,07,08,09,0a,0b,0c,0d,0e,0f,10,"
+	    "11,12,13,14,15,16,\\\n"
+	    "  17\n"
 	    "\n"
 	    "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Ex\\Empty]\n"
 	    "\n"
@@ -1422,6 +1509,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reg_outside_root,
 		    rt_setup, rt_teardown),
 		cmocka_unit_test_setup_teardown(test_reg_malformed, rt_setup,
+		    rt_teardown),
+		cmocka_unit_test_setup_teardown(test_reg_limits, rt_setup,
 		    rt_teardown),
 		cmocka_unit_test_setup_teardown(test_reg_nothing_applied,
 		    rt_setup, rt_teardown),
