@@ -412,8 +412,8 @@ hive_judge(struct hive *hv)
 	if (names != NULL) {
 		hv->state = HIVE_DIRTY_LOGS;
 		xasprintf(&hv->warning, "%s is dirty (%s): changes in %s "
-		    "(%zu %s) are not shown (log replay arrives with registry "
-		    "writing); do not delete the .LOG files%s%s", hv->name, seq,
+		    "(%zu %s) are not shown; do not delete the .LOG "
+		    "files%s%s", hv->name, seq,
 		    names, records, old ? "dirty pages" : "log records",
 		    serious == NULL ? "" : "; ",
 		    serious == NULL ? "" : serious);
@@ -482,6 +482,66 @@ out:
 	return what;
 }
 
+/*
+ * Replay the logs into the private copy so reads see what Windows would
+ * see after its own recovery at boot. The volume is not touched: writing
+ * the recovered hive back is the write path's decision. When replay
+ * refuses (something would be lost), the copy stays as it was and the
+ * warning says why.
+ */
+static void
+hive_replay_copy(struct hive *hv)
+{
+	struct hive_replay_result	 res;
+	const char			*paths[NTM_HIVE_LOGS];
+	const char			*names[NTM_HIVE_LOGS];
+	char				*cause = NULL, *missing[2] = { NULL };
+	char				*tmp, *seq;
+	size_t				 i;
+	int				 new_logs;
+
+	/* .LOG1/.LOG2 come as a pair (a missing partner is a lost log);
+	 * a .LOG is given only when it is there, and Windows XP to 8 hives
+	 * have only a .LOG. */
+	new_logs = hv->logs[0].path != NULL || hv->logs[1].path != NULL;
+	for (i = 0; i < NTM_HIVE_LOGS; i++) {
+		names[i] = hv->logs[i].name;
+		paths[i] = hv->logs[i].path;
+		if (paths[i] == NULL && i < 2 && new_logs) {
+			xasprintf(&missing[i], "%s/missing%s", hv->dir,
+			    hive_log_suffixes[i]);
+			paths[i] = missing[i];
+		}
+	}
+	xasprintf(&seq, "sequence numbers %u/%u", hv->hdr.seq_primary,
+	    hv->hdr.seq_secondary);
+	if (hive_replay_file(hv->name, hv->path, paths, names, NTM_HIVE_LOGS,
+	    0, &res, &cause) != 0) {
+		xasprintf(&tmp, "%s; replay refused: %s", hv->warning, cause);
+		free(hv->warning);
+		hv->warning = tmp;
+		free(cause);
+		goto out;
+	}
+	hive_header_free(&hv->hdr);
+	if (hive_read_header(hv, &cause) != 0) {
+		/* The replayed copy was checked before it was written. */
+		fatal("replayed hive unreadable: %s", cause);
+	}
+	hv->state = HIVE_REPLAYED;
+	free(hv->warning);
+	xasprintf(&hv->warning, "%s is dirty on the volume (%s): %zu log "
+	    "%s from its transaction logs were replayed into ntmend's copy, "
+	    "so what is shown is current; the volume is unchanged", hv->name,
+	    seq, res.format == HIVE_LOG_OLD ? res.pages : res.entries,
+	    res.format == HIVE_LOG_OLD ? "pages" : "records");
+	hive_replay_result_free(&res);
+out:
+	free(seq);
+	free(missing[0]);
+	free(missing[1]);
+}
+
 /* Everything after the copy of the hive itself. */
 static int
 hive_finish(struct hive *hv, struct hive_src *src, const char *from,
@@ -498,8 +558,8 @@ hive_finish(struct hive *hv, struct hive_src *src, const char *from,
 		hive_copy_logs(hv, src, from);
 	hive_judge(hv);
 
-	/* Log replay (to come) applies hv->logs to hv->path here, then
-	 * rereads the header and judges again. */
+	if (hv->state == HIVE_DIRTY_LOGS)
+		hive_replay_copy(hv);
 
 	errno = 0;
 	if ((hv->h = hivex_open(hv->path, 0)) == NULL) {

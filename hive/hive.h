@@ -149,8 +149,11 @@ enum hive_log_state {
 	HIVE_DIRTY_LOGS,	/* dirty, and a log (.LOG1/.LOG2, or .LOG of
 				   Windows XP to 8) holds records newer than
 				   the hive: they are not in what is read */
-	HIVE_DIRTY_NO_LOGS	/* dirty and no log holds what is missing:
+	HIVE_DIRTY_NO_LOGS,	/* dirty and no log holds what is missing:
 				   what Windows last wrote may be lost */
+	HIVE_REPLAYED		/* dirty on the volume; its logs were
+				   replayed into the private copy, so what
+				   is read is what Windows would see */
 };
 
 #define HIVE_MAX_SIZE	((size_t)2 << 30)	/* a hive is at most 2 GiB

@@ -298,17 +298,25 @@ test_dirty_logs(void **state)
 	l1 = fx_file(fx, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1");
 	l2 = fx_file(fx, "regipy_SYSTEM_B.LOG2", "SYSTEM.LOG2");
 	h = fx_open(path);
-	assert_int_equal(hive_log_state(h), HIVE_DIRTY_LOGS);
+	/* Good logs are replayed into the copy: reads see what Windows
+	 * would (Epoch is 0x1af before replay, 0x1b3 after). */
+	assert_int_equal(hive_log_state(h), HIVE_REPLAYED);
 	assert_non_null(w = hive_warning(h));
-	assert_non_null(strstr(w, "SYSTEM is dirty (sequence numbers "
-	    "1622/1621)"));
-	assert_non_null(strstr(w, "SYSTEM.LOG1/SYSTEM.LOG2"));
+	assert_non_null(strstr(w, "SYSTEM is dirty on the volume (sequence "
+	    "numbers 1622/1621)"));
 	assert_non_null(strstr(w, "24 log records"));
-	assert_non_null(strstr(w, "not shown"));
+	assert_non_null(strstr(w, "the volume is unchanged"));
 	assert_null(strchr(w, '\n'));
 	assert_string_value(h,
 	    "CurrentControlSet\\Control\\ComputerName\\ComputerName",
 	    "ComputerName", "DESKTOP-PM6C56D");
+	{
+		uint32_t v;
+
+		assert_int_equal(hive_value_dword(h, "CurrentControlSet\\"
+		    "Services\\SharedAccess\\Epoch", "Epoch", &v, NULL), 0);
+		assert_int_equal(v, 0x1b3);
+	}
 	hive_close(h);
 
 	/* Only LOG2 holds valid records once LOG1's first entry is
@@ -320,6 +328,9 @@ test_dirty_logs(void **state)
 	assert_non_null(strstr(w, "changes in SYSTEM.LOG2 (20 log records)"));
 	assert_non_null(strstr(w, "; SYSTEM.LOG1 has a damaged first "
 	    "record"));
+	/* Replaying LOG2 alone would skip LOG1's records: refused, so the
+	 * copy stays as the volume has it and the warning says why. */
+	assert_non_null(strstr(w, "replay refused"));
 	hive_close(h);
 
 	/* Without the logs: nothing holds the changes. */
