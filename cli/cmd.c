@@ -43,10 +43,31 @@ cmd_target_open(struct cmd_ctx *ctx, int flags, struct target *t)
 
 	if (ctx->discard_hiber)
 		flags |= TARGET_DISCARD_HIBER;
+	char		**ids;
+	size_t		  nids, i;
+
 	st = target_open(ctx->target, flags, t, &cause);
 	if (st != NTM_OK) {
 		out_error("%s", cause);
 		free(cause);
+		return st;
 	}
-	return st;
+	if (!(flags & TARGET_WRITE))
+		return NTM_OK;
+	/* A change that was killed half-way is rolled back before anything
+	 * else is changed, so every command starts from a known volume. */
+	if (journal_recover(t->vol, &ids, &nids, &cause) != 0) {
+		out_error("an interrupted earlier change cannot be rolled "
+		    "back: %s", cause);
+		free(cause);
+		target_close(t);
+		return NTM_FAILED;
+	}
+	for (i = 0; i < nids; i++) {
+		out_warning("rolled back %s, a change that was interrupted",
+		    ids[i]);
+		free(ids[i]);
+	}
+	free(ids);
+	return NTM_OK;
 }

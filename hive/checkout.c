@@ -59,6 +59,7 @@ struct hive {
 	struct hive_log		 logs[NTM_HIVE_LOGS];
 	enum hive_log_state	 state;
 	char			*warning;
+	int			 flags;		/* HIVE_WRITE, HIVE_FORCE */
 	hive_h			*h;
 };
 
@@ -516,7 +517,8 @@ hive_replay_copy(struct hive *hv)
 	xasprintf(&seq, "sequence numbers %u/%u", hv->hdr.seq_primary,
 	    hv->hdr.seq_secondary);
 	if (hive_replay_file(hv->name, hv->path, paths, names, NTM_HIVE_LOGS,
-	    0, &res, &cause) != 0) {
+	    (hv->flags & HIVE_FORCE) ? HIVE_REPLAY_FORCE : 0, &res,
+	    &cause) != 0) {
 		xasprintf(&tmp, "%s; replay refused: %s", hv->warning, cause);
 		free(hv->warning);
 		hv->warning = tmp;
@@ -535,6 +537,12 @@ hive_replay_copy(struct hive *hv)
 	    "so what is shown is current; the volume is unchanged", hv->name,
 	    seq, res.format == HIVE_LOG_OLD ? res.pages : res.entries,
 	    res.format == HIVE_LOG_OLD ? "pages" : "records");
+	if (res.lost != NULL) {
+		xasprintf(&tmp, "%s; forced, so this is lost: %s", hv->warning,
+		    res.lost);
+		free(hv->warning);
+		hv->warning = tmp;
+	}
 	hive_replay_result_free(&res);
 out:
 	free(seq);
@@ -558,11 +566,20 @@ hive_finish(struct hive *hv, struct hive_src *src, const char *from,
 		hive_copy_logs(hv, src, from);
 	hive_judge(hv);
 
-	if (hv->state == HIVE_DIRTY_LOGS)
+	/* Forced writing replays even a hive whose logs are all unusable:
+	 * that at least makes the sequence numbers agree. */
+	if (hv->state == HIVE_DIRTY_LOGS || (hv->state == HIVE_DIRTY_NO_LOGS &&
+	    (hv->flags & HIVE_FORCE)))
 		hive_replay_copy(hv);
+	if ((hv->flags & HIVE_WRITE) && !(hv->flags & HIVE_FORCE) &&
+	    (hv->state == HIVE_DIRTY_LOGS || hv->state == HIVE_DIRTY_NO_LOGS))
+		return set_cause(cause, "%s cannot be changed safely: %s; "
+		    "--force writes it anyway and that is lost", hv->name,
+		    hv->warning);
 
 	errno = 0;
-	if ((hv->h = hivex_open(hv->path, 0)) == NULL) {
+	if ((hv->h = hivex_open(hv->path, (hv->flags & HIVE_WRITE) ?
+	    HIVEX_OPEN_WRITE : 0)) == NULL) {
 		err = errno;
 		where = hive_find_damage(hv);
 		set_cause(cause, "%s is damaged and cannot be read (%s%s%s)%s: "
@@ -599,8 +616,8 @@ hive_new(const char *from, char **cause)
 }
 
 static int
-hive_open_src(struct hive_src *src, const char *from, struct hive **hp,
-    char **cause)
+hive_open_src(struct hive_src *src, const char *from, int flags,
+    struct hive **hp, char **cause)
 {
 	struct hive	*hv;
 	uint64_t	 size;
@@ -608,6 +625,7 @@ hive_open_src(struct hive_src *src, const char *from, struct hive **hp,
 	*hp = NULL;
 	if ((hv = hive_new(from, cause)) == NULL)
 		return -1;
+	hv->flags = flags;
 	if (hive_src_copy(src, from, hv->path, &size, cause) != 0)
 		goto fail;
 	if (hive_finish(hv, src, from, cause) != 0)
@@ -624,17 +642,31 @@ int
 hive_checkout(struct vol *vol, const char *path, struct hive **hp,
     char **cause)
 {
+	return hive_checkout_flags(vol, path, 0, hp, cause);
+}
+
+int
+hive_checkout_flags(struct vol *vol, const char *path, int flags,
+    struct hive **hp, char **cause)
+{
 	struct hive_src	src = { .vol = vol };
 
-	return hive_open_src(&src, path, hp, cause);
+	return hive_open_src(&src, path, flags, hp, cause);
 }
 
 int
 hive_open_file(const char *file, struct hive **hp, char **cause)
 {
+	return hive_open_file_flags(file, 0, hp, cause);
+}
+
+int
+hive_open_file_flags(const char *file, int flags, struct hive **hp,
+    char **cause)
+{
 	struct hive_src	src = { .vol = NULL };
 
-	return hive_open_src(&src, file, hp, cause);
+	return hive_open_src(&src, file, flags, hp, cause);
 }
 
 void

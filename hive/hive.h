@@ -170,6 +170,31 @@ int	 hive_checkout(struct vol *, const char *path, struct hive **hp,
  * logs beside it included: it is copied first, so the original is never
  * opened by hivex. */
 int	 hive_open_file(const char *file, struct hive **hp, char **cause);
+
+#define HIVE_WRITE	0x1	/* open the copy for hivex edits */
+#define HIVE_FORCE	0x2	/* with HIVE_WRITE: accept a dirty hive
+				   whose logs cannot be fully replayed
+				   (what is lost goes in the warning) */
+/*
+ * Check out for writing (flags HIVE_WRITE, maybe HIVE_FORCE). A dirty hive
+ * must replay completely first: otherwise writing it back would throw away
+ * what its logs hold, so it is refused with a cause that says what would
+ * be lost and that --force accepts the loss.
+ */
+int	 hive_checkout_flags(struct vol *, const char *path, int flags,
+	     struct hive **hp, char **cause);
+int	 hive_open_file_flags(const char *file, int flags, struct hive **hp,
+	     char **cause);
+
+/* commit.c: the write path's middle. */
+/*
+ * Commit the hivex edits to the private copy, reopen the result with a
+ * second hivex handle and walk every key and value (a hive hivex cannot
+ * read back is never written anywhere), and give its bytes: *buf, caller
+ * frees. The volume is not touched: the caller journals the original and
+ * writes these bytes over the hive in place.
+ */
+int	 hive_commit(struct hive *, void **buf, size_t *len, char **cause);
 void	 hive_close(struct hive *);		/* NULL is fine */
 hive_h	*hive_handle(struct hive *);		/* the hivex handle */
 const struct hive_header *hive_header(struct hive *);

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "hive/hive.h"
 #include "repair/repair.h"
 #include "util/util.h"
 
@@ -348,9 +349,30 @@ journal_replace(struct journal *j, const char *path, const void *buf,
 	free(sha);
 	if (record(j, rec, cause) != 0)
 		return -1;
+	kill_point("replace-recorded");
+	/* One write call: no step of ours can stop half-way through it. */
 	if (vol_file_replace(j->vol, path, buf, len, cause) != 0)
 		return -1;
-	return mark_done(j, cause);
+	kill_point("replace-written");
+	if (mark_done(j, cause) != 0)
+		return -1;
+	kill_point("replace-done");
+	return 0;
+}
+
+int
+journal_hive(struct journal *j, struct hive *h, const char *path,
+    char **cause)
+{
+	void	*buf;
+	size_t	 len;
+	int	 ret;
+
+	if (hive_commit(h, &buf, &len, cause) != 0)
+		return -1;
+	ret = journal_replace(j, path, buf, len, cause);
+	free(buf);
+	return ret;
 }
 
 int
@@ -430,6 +452,33 @@ journal_delete(struct journal *j, const char *path, char **cause)
 	if (vol_unlink(j->vol, path, cause) != 0)
 		return -1;
 	return mark_done(j, cause);
+}
+
+int
+journal_recover(struct vol *vol, char ***ids, size_t *nids, char **cause)
+{
+	struct journal_info	*info;
+	size_t			 n, i;
+	char			*id;
+	int			 ret = 0;
+
+	*ids = NULL;
+	*nids = 0;
+	if (journal_list(vol, &info, &n, cause) != 0)
+		return -1;
+	/* Newest first, as undo wants; an interrupted journal is normally
+	 * the newest anyway. */
+	for (i = n; i-- > 0 && ret == 0; ) {
+		if (strcmp(info[i].state, "open") != 0 &&
+		    strcmp(info[i].state, "partly-undone") != 0)
+			continue;
+		if ((ret = journal_undo(vol, info[i].id, &id, cause)) == 0) {
+			*ids = xreallocarray(*ids, *nids + 1, sizeof **ids);
+			(*ids)[(*nids)++] = id;
+		}
+	}
+	journal_info_free(info, n);
+	return ret;
 }
 
 int

@@ -128,6 +128,12 @@ int	 journal_mkdir_p(struct journal *, const char *path, char **cause);
 int	 journal_rename(struct journal *, const char *from, const char *to,
 	     char **cause);
 int	 journal_delete(struct journal *, const char *path, char **cause);
+/* Commit a hive checked out with HIVE_WRITE (hive_commit: written to the
+ * private copy and read back) and put it over the hive at path on the
+ * volume, in place, with the original journaled. */
+struct hive;
+int	 journal_hive(struct journal *, struct hive *, const char *path,
+	     char **cause);
 /* Number of changes made so far. */
 size_t	 journal_count(struct journal *);
 /* Finish: "committed". A journal with no change is removed. */
@@ -149,6 +155,11 @@ struct journal_info {
 int	 journal_list(struct vol *, struct journal_info **, size_t *n,
 	     char **cause);
 void	 journal_info_free(struct journal_info *, size_t n);
+/* Roll back journals a killed or crashed command left open (newest
+ * first), so the volume is as before that command; every changing
+ * command does this first. *ids: what was rolled back, caller frees. */
+int	 journal_recover(struct vol *, char ***ids, size_t *nids,
+	     char **cause);
 /* Undo a journal (NULL: the newest not yet undone). Restores every saved
  * original exactly; safe to re-run if interrupted. A fully undone journal
  * is removed from the volume (and ntmend\ with it when empty), so the

@@ -109,4 +109,8 @@ char	*tmpdir_create(const char *prefix, char **cause);
 /* Remove a directory tree made by tmpdir_create. */
 void	 tmpdir_remove(const char *path);
 
+/* killpoint.c: NTMEND_TEST_KILL_AT=name kills the process at kill_point
+ * (name), for crash tests. */
+void	 kill_point(const char *name);
+
 #endif
