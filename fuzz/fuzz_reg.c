@@ -9,9 +9,10 @@
  * copy serves every input.
  *
  * Besides memory errors, reg.c's promises are checked: a failed parse
- * returns no file, every message is one line, and the export of whatever
- * was applied is a .reg file reg_parse reads (unless a name holds a line
- * break, which the export refuses).
+ * returns no file, every message is one line, the export of whatever was
+ * applied is a .reg file reg_parse reads (unless a name holds a line
+ * break, which the export refuses), and importing that export into a
+ * fresh copy and exporting again gives the same bytes.
  */
 
 #include <stdint.h>
@@ -120,6 +121,37 @@ minimal_file(void)
 	return minimal_path;
 }
 
+/* Import an export into a fresh hive and export again: same bytes. */
+static void
+identity(const struct reg_file *rf, const char *root, const void *out,
+    size_t olen)
+{
+	struct reg_apply_result	 res;
+	hive_h			*h;
+	char			*cause = NULL;
+	void			*again;
+	size_t			 alen;
+
+	if ((h = hivex_open(minimal_file(), HIVEX_OPEN_WRITE)) == NULL)
+		fatal("hivex_open %s", minimal_file());
+	if (reg_apply(h, rf, root, &res, &cause) != 0) {
+		fprintf(stderr, "export does not import: %s\n", cause);
+		abort();
+	}
+	if (reg_export(h, root, "", &again, &alen, &cause) != 0) {
+		fprintf(stderr, "import of the export does not export: %s\n",
+		    cause);
+		abort();
+	}
+	if (alen != olen || memcmp(again, out, olen) != 0) {
+		fprintf(stderr, "export -> import -> export differs\n");
+		abort();
+	}
+	free(again);
+	reg_apply_result_free(&res);
+	hivex_close(h);
+}
+
 static void
 one_line(const char *s)
 {
@@ -173,6 +205,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "export does not parse: %s\n", cause);
 			abort();
 		}
+		identity(again, root, out, olen);
 		reg_file_free(again);
 		free(out);
 	}

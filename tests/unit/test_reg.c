@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <glob.h>
 #include <iconv.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -287,39 +288,155 @@ check_no_value(hive_h *h, const char *path, const char *name)
 	}
 }
 
-/* After import, every value the file sets (the last setting of each
- * name wins) is in the hive with its type and bytes. */
+/*
+ * After import, every value the file leaves set is in the hive with its
+ * type and bytes. What the file leaves is worked out here on a plain
+ * list, independently of reg.c: sets replace, "x"=- and [-KEY] remove,
+ * names compare case-insensitively (ASCII, enough for the files used).
+ */
+struct mval {
+	char		*key;		/* below the root, "" for the root */
+	char		*name;
+	uint32_t	 type;
+	const uint8_t	*data;
+	size_t		 len;
+};
+
+static char *
+model_key(const char *key)
+{
+	static const char *const roots[][2] = {
+		{ "HKLM", "HKEY_LOCAL_MACHINE" }, { "HKCU", "HKEY_CURRENT_USER" },
+		{ "HKCR", "HKEY_CLASSES_ROOT" }, { "HKU", "HKEY_USERS" },
+		{ "HKCC", "HKEY_CURRENT_CONFIG" }
+	};
+	char	*copy = xstrdup(key), *p, *comp, *out = xstrdup("");
+	char	*tmp;
+	size_t	 i;
+	int	 first = 1;
+
+	for (p = copy; (comp = strsep(&p, "\\")) != NULL; ) {
+		if (*comp == '\0')
+			continue;
+		for (i = 0; first && i < 5; i++) {
+			if (strcasecmp(comp, roots[i][0]) == 0)
+				comp = (char *)roots[i][1];
+		}
+		tmp = xprintf("%s%s%s", out, first ? "" : "\\", comp);
+		free(out);
+		out = tmp;
+		first = 0;
+	}
+	free(copy);
+	return out;
+}
+
+static hive_node_h
+key_find_ci(hive_h *h, const char *path)
+{
+	hive_node_h	 node = hivex_root(h);
+	char		*copy = xstrdup(path), *p, *comp;
+
+	for (p = copy; node != 0 && (comp = strsep(&p, "\\")) != NULL; ) {
+		if (*comp != '\0')
+			node = hivex_node_get_child(h, node, comp);
+	}
+	free(copy);
+	return node;
+}
+
 static void
 check_all_values(const char *hive, const struct reg_file *rf,
     const char *root)
 {
-	const struct reg_op	*op, *later;
+	const struct reg_op	*op;
+	struct mval		*m = NULL;
+	hive_value_h		*vals;
+	hive_node_h		 node;
+	hive_type		 t;
 	hive_h			*h;
-	size_t			 i, j, rl = strlen(root), checked = 0;
-	int			 superseded;
+	char			*nk, *rel, *key, *got;
+	size_t			 n = 0, i, k, rl = strlen(root), glen, kl;
+	int			 found;
+
+	for (i = 0; i < rf->nops; i++) {
+		op = &rf->ops[i];
+		nk = model_key(op->key);
+		if (strncasecmp(nk, root, rl) != 0 ||
+		    (nk[rl] != '\0' && nk[rl] != '\\')) {
+			free(nk);
+			continue;
+		}
+		rel = nk + rl + (nk[rl] == '\\');
+		kl = strlen(rel);
+		for (k = 0; k < n; k++) {
+			if (op->type == REG_OP_KEY_DELETE && *rel != '\0' &&
+			    strncasecmp(m[k].key, rel, kl) == 0 &&
+			    (m[k].key[kl] == '\0' || m[k].key[kl] == '\\'))
+				break;
+			if (op->name != NULL && strcasecmp(m[k].key, rel) == 0 &&
+			    strcasecmp(m[k].name, op->name) == 0)
+				break;
+		}
+		if (op->type == REG_OP_KEY_DELETE) {
+			while (k < n) {
+				if (strncasecmp(m[k].key, rel, kl) == 0 &&
+				    (m[k].key[kl] == '\0' ||
+				    m[k].key[kl] == '\\')) {
+					free(m[k].key);
+					free(m[k].name);
+					m[k] = m[--n];
+				} else
+					k++;
+			}
+		} else if (op->type == REG_OP_VALUE_DELETE && k < n) {
+			free(m[k].key);
+			free(m[k].name);
+			m[k] = m[--n];
+		} else if (op->type == REG_OP_VALUE_SET) {
+			if (k == n) {
+				m = xreallocarray(m, n + 1, sizeof *m);
+				m[n].key = xstrdup(rel);
+				m[n++].name = xstrdup(op->name);
+			}
+			m[k].type = op->vtype;
+			m[k].data = op->data;
+			m[k].len = op->len;
+		}
+		free(nk);
+	}
+	assert_true(n > 0);
 
 	if ((h = hivex_open(hive, 0)) == NULL)
 		fail_msg("hivex_open %s: %s", hive, strerror(errno));
-	for (i = 0; i < rf->nops; i++) {
-		op = &rf->ops[i];
-		if (op->type != REG_OP_VALUE_SET)
-			continue;
-		superseded = 0;
-		for (j = i + 1; j < rf->nops; j++) {
-			later = &rf->ops[j];
-			if (later->name != NULL && strcmp(later->key,
-			    op->key) == 0 && strcmp(later->name,
-			    op->name) == 0)
-				superseded = 1;
+	for (k = 0; k < n; k++) {
+		if ((node = key_find_ci(h, m[k].key)) == 0)
+			fail_msg("key %s missing", m[k].key);
+		vals = hivex_node_values(h, node);
+		assert_non_null(vals);
+		for (i = 0, found = 0; vals[i] != 0 && !found; i++) {
+			key = hivex_value_key(h, vals[i]);
+			if (strcasecmp(key, m[k].name) == 0) {
+				found = 1;
+				got = hivex_value_value(h, vals[i], &t, &glen);
+				if ((uint32_t)t != m[k].type || glen != m[k].len ||
+				    memcmp(got, m[k].data, glen) != 0)
+					fail_msg("%s\\\"%s\": type %u len %zu, "
+					    "expected type %u len %zu", m[k].key,
+					    key, (unsigned)t, glen, m[k].type,
+					    m[k].len);
+				free(got);
+			}
+			free(key);
 		}
-		if (superseded)
-			continue;
-		assert_true(strncmp(op->key, root, rl) == 0);
-		check_value(h, op->key + rl, op->name, op->vtype, op->data,
-		    op->len);
-		checked++;
+		free(vals);
+		if (!found)
+			fail_msg("value %s\\\"%s\" missing", m[k].key,
+			    m[k].name);
+		free(m[k].key);
+		free(m[k].name);
 	}
-	assert_true(checked > 0);
+	free(m);
 	hivex_close(h);
 }
 
@@ -499,6 +616,59 @@ assert_bytes_equal(const void *a, size_t alen, const void *b, size_t blen)
 }
 
 /* ------------------------------------------------------------------ */
+
+/*
+ * Every .reg file in testdata parses, and imports (under each root key it
+ * names, into its own copy of hivex_minimal) with every value it leaves
+ * set read back.
+ */
+static void
+test_reg_testdata(void **state)
+{
+	struct rt		*rt = *state;
+	struct reg_apply_result	 res;
+	struct reg_file		*rf;
+	glob_t			 g;
+	void			*buf;
+	size_t			 len, i, j, k, nroots;
+	char			*pattern, *roots[8], *hive, *name;
+
+	pattern = xprintf("%s/reg/*.reg", rt->testdata);
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	assert_true(g.gl_pathc > 0);
+	for (i = 0; i < g.gl_pathc; i++) {
+		rt_read(g.gl_pathv[i], &buf, &len);
+		rf = parse_ok(buf, len);
+		nroots = 0;
+		for (j = 0; j < rf->nops; j++) {
+			name = model_key(rf->ops[j].key);
+			name[strcspn(name, "\\")] = '\0';
+			for (k = 0; k < nroots; k++) {
+				if (strcmp(roots[k], name) == 0)
+					break;
+			}
+			if (k == nroots && nroots < 8)
+				roots[nroots++] = name;
+			else
+				free(name);
+		}
+		assert_true(nroots > 0);
+		for (k = 0; k < nroots; k++) {
+			name = xprintf("td%zu-%zu", i, k);
+			import_to(rt, buf, len, roots[k], NULL, name, &res);
+			reg_apply_result_free(&res);
+			hive = rt_path(rt, name);
+			check_all_values(hive, rf, roots[k]);
+			free(hive);
+			free(name);
+			free(roots[k]);
+		}
+		reg_file_free(rf);
+		free(buf);
+	}
+	globfree(&g);
+	free(pattern);
+}
 
 /* The real regedit export in testdata: every value read back. */
 static void
@@ -1494,6 +1664,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reg_testdata, rt_setup,
+		    rt_teardown),
 		cmocka_unit_test_setup_teardown(test_reg_putty, rt_setup,
 		    rt_teardown),
 		cmocka_unit_test_setup_teardown(test_reg_encodings, rt_setup,
