@@ -92,7 +92,10 @@ struct vol_where {
  * BitLocker (locked: unlock with cryptsetup bitlkOpen and point ntmend at
  * the mapped device), not NTFS, and for VOL_RDWR a hibernated or unclean
  * volume (boot Windows and shut down fully, or discard the hibernation).
- * On refusal *state (if not NULL) still tells why (VOL_* flags).
+ * On refusal *state (if not NULL) still tells why (VOL_* flags). On
+ * success *state is the state found when opening: VOL_HIBERNATED stays in
+ * it when VOL_DISCARD_HIBERNATION then deleted hiberfil.sys, while
+ * vol_state() tells the state now.
  */
 int	 vol_open(const struct vol_where *where, int flags, struct vol **vp,
 	     unsigned *state, char **cause);

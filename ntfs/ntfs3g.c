@@ -2092,6 +2092,9 @@ vol_ntfs3g_open(const struct vol_where *where, int flags, struct vol **vp,
 		else if (e == EBUSY)
 			set_cause(cause, "%s is in use by another program "
 			    "(mounted read-write?); close it first", name);
+		else if (e == ENODEV)
+			set_cause(cause, "%s is neither a disk image nor a "
+			    "block device", name);
 		else
 			set_cause(cause, "%s: cannot read: %s", name,
 			    strerror(e));

@@ -27,6 +27,10 @@
 #include <cmocka.h>
 
 #include <ntfs-3g/types.h>
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/layout.h>
+#include <ntfs-3g/mst.h>
 #include <ntfs-3g/volume.h>
 
 #include "ntfs/ntfs.h"
@@ -325,7 +329,7 @@ struct nt_sd {
 static size_t
 nt_sid(uint8_t *p, const char *s)
 {
-	unsigned long	 v[10];
+	unsigned long	 v[10] = { 0 };
 	int		 n = 0, i;
 	const char	*q = s + 2;	/* "S-" */
 	char		*end;
@@ -1570,6 +1574,121 @@ test_dirty(void **state)
 	free(img);
 }
 
+/*
+ * Write a $LogFile restart page the way Windows leaves one: version
+ * major.minor, one log client in use, and the "volume is clean" flag or
+ * not (an unclean shutdown). With libntfs-3g itself, not the layer.
+ */
+static void
+nt_set_logfile(const char *img, int major, int minor, int clean)
+{
+	ntfs_volume	*nv;
+	ntfs_inode	*ni;
+	ntfs_attr	*na;
+	uint8_t		 page[4096];
+	uint64_t	 fsize;
+	unsigned	 bits = 0;
+	size_t		 ra = 56, ca;
+
+	/* RECOVER: a journal this helper made unclean before is reset. */
+	if ((nv = ntfs_mount(img, NTFS_MNT_RECOVER)) == NULL)
+		fail_msg("ntfs_mount %s: %s", img, strerror(errno));
+	assert_non_null(ni = ntfs_inode_open(nv, FILE_LogFile));
+	assert_non_null(na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0));
+	for (fsize = (uint64_t)na->data_size; fsize != 0; fsize >>= 1)
+		bits++;
+	memset(page, 0, sizeof page);
+	memcpy(page, "RSTR", 4);
+	le16enc(page + 4, 32);			/* usa_ofs */
+	le16enc(page + 6, 1 + sizeof page / 512);	/* usa_count */
+	le32enc(page + 16, sizeof page);	/* system_page_size */
+	le32enc(page + 20, sizeof page);	/* log_page_size */
+	le16enc(page + 24, (uint16_t)ra);	/* restart_area_offset */
+	le16enc(page + 26, (uint16_t)minor);
+	le16enc(page + 28, (uint16_t)major);
+	le16enc(page + 32, 1);			/* first update sequence */
+	ca = 0x30;
+	le64enc(page + ra, 0x1000);		/* current_lsn */
+	le16enc(page + ra + 8, 1);		/* log_clients */
+	le16enc(page + ra + 10, 0xffff);	/* client_free_list */
+	le16enc(page + ra + 12, 0);		/* client_in_use_list */
+	le16enc(page + ra + 14, clean ? 0x0002 : 0);
+	le32enc(page + ra + 16, 67 - bits);	/* seq_number_bits */
+	le16enc(page + ra + 20, (uint16_t)(ca + 160));
+	le16enc(page + ra + 22, (uint16_t)ca);
+	le64enc(page + ra + 24, (uint64_t)na->data_size);
+	le16enc(page + ra + 36, 0x30);		/* log_record_header_length */
+	le16enc(page + ra + 38, 0x40);		/* log_page_data_offset */
+	le16enc(page + ra + ca + 16, 0xffff);	/* prev_client */
+	le16enc(page + ra + ca + 18, 0xffff);	/* next_client */
+	le32enc(page + ra + ca + 28, 8);	/* "NTFS" in UTF-16 */
+	memcpy(page + ra + ca + 32, "N\0T\0F\0S\0", 8);
+	assert_int_equal(ntfs_mst_pre_write_fixup((NTFS_RECORD *)page,
+	    sizeof page), 0);
+	assert_int_equal(ntfs_attr_pwrite(na, 0, sizeof page, page),
+	    (s64)sizeof page);
+	ntfs_attr_close(na);
+	assert_int_equal(ntfs_inode_close(ni), 0);
+	assert_int_equal(ntfs_umount(nv, FALSE), 0);
+}
+
+static void
+test_logfile(void **state)
+{
+	struct nt	*t = *state;
+	struct vol	*vol;
+	char		*img, *cause, *before, *after, *d, *out;
+	unsigned	 st;
+
+	img = nt_mkimg(t, "p.img", 32);
+	nt_mount(t, img, 1);
+	assert_int_equal(nt_sh(t, "mkdir '%s/Windows'", t->mnt), 0);
+	nt_umount(t);
+
+	/* Windows went down with changes still in its journal. */
+	nt_set_logfile(img, 1, 1, 0);
+	/* ntfs-3g itself agrees that this volume is not clean (and falls
+	 * back to read-only, the trap DESIGN.md warns about). */
+	out = nt_out(t, "ntfs-3g -o rw,norecover '%s' '%s' 2>&1; touch "
+	    "'%s/probe' 2>&1; fusermount -u '%s'", img, t->mnt, t->mnt,
+	    t->mnt);
+	assert_true(nt_contains(out, "unclean file system"));
+	assert_true(nt_contains(out, "Read-only file system"));
+	free(out);
+	before = nt_sha(t, img);
+	vol = nt_open_at(img, 0, 0, 0, VOL_RDONLY, &st);
+	assert_true(st & VOL_LOGFILE_UNCLEAN);
+	d = vol_state_describe(vol_state(vol), vol_hiber_signature(vol));
+	assert_true(nt_contains(d, "$LogFile"));
+	free(d);
+	assert_true(vol_exists(vol, "Windows"));
+	vol_close(vol);
+	cause = nt_open_fails(img, 0, 0, VOL_RDWR | VOL_ALLOW_DIRTY |
+	    VOL_DISCARD_HIBERNATION, &st);
+	assert_true(st & VOL_LOGFILE_UNCLEAN);
+	assert_true(nt_contains(cause, "did not shut down cleanly"));
+	free(cause);
+	after = nt_sha(t, img);
+	assert_string_equal(before, after);
+	free(after);
+	free(before);
+
+	/* Shut down cleanly: writable. */
+	nt_set_logfile(img, 1, 1, 1);
+	vol = nt_open_at(img, 0, 0, 0, VOL_RDWR, &st);
+	assert_false(st & VOL_LOGFILE_UNCLEAN);
+	nt_write_file(vol, "Windows\\x.txt", "x", 1);
+	vol_close(vol);
+
+	/* A version 2.0 restart page: metadata kept in the Fast Startup
+	 * session, clean flag or not. */
+	nt_set_logfile(img, 2, 0, 1);
+	cause = nt_open_fails(img, 0, 0, VOL_RDWR, &st);
+	assert_true(st & VOL_LOGFILE_UNCLEAN);
+	free(cause);
+	free(img);
+}
+
 static void
 test_bitlocker(void **state)
 {
@@ -1829,6 +1948,7 @@ main(void)
 		T(test_readonly_refuses_writes),
 		T(test_hibernated),
 		T(test_dirty),
+		T(test_logfile),
 		T(test_bitlocker),
 		T(test_not_ntfs),
 		T(test_wof),
