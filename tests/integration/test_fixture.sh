@@ -58,6 +58,36 @@ namespace() {
 	    sort -u | tr '\n' ' '
 }
 utf16() { printf '%s' "$1" | iconv -f UTF-8 -t UTF-16LE; }
+u32() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
+# le32 FILE OFFSET VALUE: write a little-endian DWORD in place.
+le32() {
+	printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($3 & 255)) \
+	    $(($3 >> 8 & 255)) $(($3 >> 16 & 255)) $(($3 >> 24 & 255)))" |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# replay HIVE LOG OUT: apply the first HvLE entry of LOG to a copy of HIVE,
+# here, without ntmend: its dirty pages at 4096 + offset, the hive bins
+# size it gives, both sequence numbers = the entry's, the XOR checksum.
+replay() {
+	local e=512 n hb off size data i x=0
+	cp "$1" "$3"
+	n=$(u32 "$2" $((e + 20)))
+	hb=$(u32 "$2" $((e + 16)))
+	data=$((e + 40 + 8 * n))
+	for ((i = 0; i < n; i++)); do
+		off=$(u32 "$2" $((e + 40 + 8 * i)))
+		size=$(u32 "$2" $((e + 44 + 8 * i)))
+		dd if="$2" of="$3" bs=4096 iflag=skip_bytes,count_bytes \
+		    oflag=seek_bytes skip="$data" seek=$((4096 + off)) \
+		    count="$size" conv=notrunc status=none
+		data=$((data + size))
+	done
+	le32 "$3" 40 "$hb"
+	le32 "$3" 4 "$(u32 "$2" $((e + 12)))"
+	le32 "$3" 8 "$(u32 "$2" $((e + 12)))"
+	for w in $(od -An -tu4 -N508 -v "$3"); do x=$((x ^ w)); done
+	le32 "$3" 508 "$x"
+}
 
 SW='Microsoft\Windows NT\CurrentVersion'
 CBS='Microsoft\Windows\CurrentVersion\Component Based Servicing'
@@ -188,8 +218,9 @@ for h in SYSTEM SOFTWARE COMPONENTS DEFAULT SAM SECURITY; do
 	s=$(seqs "$H/$h")
 	check "clean: $h sequence numbers equal ($s)" test "${s% *}" = "${s#* }"
 done
-check "clean: SYSTEM newer than its logs" test "$(seqs "$H/SYSTEM" | cut -d' ' -f1)" \
-    -gt "$(od -An -tu4 -j4 -N4 "$W/Windows/System32/config/SYSTEM.LOG2")"
+# SYSTEM_B.LOG2's base block says 2111, its entries go on to 2130.
+check "clean: SYSTEM newer than every log entry" test "$(seqs "$H/SYSTEM" |
+    cut -d' ' -f1)" -gt 2130
 check_eq "clean: WaaSMedicSvc added (1709 hive lacks it)" \
     "$(hv "$H/SYSTEM" "$SVC\\WaaSMedicSvc" Start)" 3
 check_eq "clean: wuauserv manual" "$(hv "$H/SYSTEM" "$SVC\\wuauserv" Start)" 3
@@ -263,6 +294,23 @@ check_eq "volume-hibernated: hidden, system (attributes 0x${attr:-0})" \
     "$(( ${attr:-0} & 0x6 ))" 6
 s=$(seqs "$G/SYSTEM")
 check_eq "hive-dirty: SYSTEM seq1 = seq2 + 1" "${s% *}" "$((${s#* } + 1))"
+cp "$F/Windows/System32/config/SYSTEM.LOG1" "$G/"
+L="$G/SYSTEM.LOG1"
+check_eq "hive-dirty: LOG1 base block: log (type 6), seq = hive's seq2" \
+    "$(head -c 4 "$L") $(u32 "$L" 28) $(seqs "$L")" "regf 6 ${s#* } ${s#* }"
+check_eq "hive-dirty: LOG1 entry HvLE, seq = hive's seq2" \
+    "$(dd if="$L" bs=1 skip=512 count=4 status=none) $(u32 "$L" 524)" "HvLE ${s#* }"
+replay "$G/SYSTEM" "$L" "$T/h/replayed"
+st='ControlSet001\Control\Windows'
+check_eq "hive-dirty: ShutdownTime only in the log (2024-01-10 17:31:02)" \
+    "$(hv "$T/h/replayed" "$st" | grep ShutdownTime)" \
+    '"ShutdownTime"=hex(3):00,0f,23,c8,ea,43,da,01'
+check "hive-dirty: the hive itself has the older ShutdownTime" test \
+    "$(hv "$G/SYSTEM" "$st" | grep ShutdownTime)" != \
+    "$(hv "$T/h/replayed" "$st" | grep ShutdownTime)"
+check_eq "hive-dirty: the rest as in a clean image" \
+    "$(hv "$T/h/replayed" "$SVC\\WaaSMedicSvc" ImagePath)" \
+    "$(hv "$H/SYSTEM" "$SVC\\WaaSMedicSvc" ImagePath)"
 check_eq "update-services-disabled: wuauserv" "$(hv "$G/SYSTEM" "$SVC\\wuauserv" Start)" 4
 check_eq "update-services-disabled: WaaSMedicSvc" \
     "$(hv "$G/SYSTEM" "$SVC\\WaaSMedicSvc" Start)" 4
@@ -424,8 +472,9 @@ check_match "--system: update services added" \
     "$(hv "$T/h/m/SYSTEM" "$SVC\\WaaSMedicSvc" ImagePath)" 'wusvcs'
 s=$(seqs "$T/h/m/SYSTEM")
 check_eq "hive-dirty on a clean hive: seq1 bumped" "${s% *}" "$((${s#* } + 1))"
-check_eq "--system without logs: empty SYSTEM.LOG1" \
-    "$(stat -c %s "$M/Windows/System32/config/SYSTEM.LOG1")" 0
+check_eq "--system without logs: hive-dirty's LOG1, an empty LOG2" \
+    "$(dd if="$M/Windows/System32/config/SYSTEM.LOG1" bs=1 skip=512 count=4 \
+    status=none) $(stat -c %s "$M/Windows/System32/config/SYSTEM.LOG2")" "HvLE 0"
 # The WSUS lock-down entries, built here byte by byte: PReg is "PReg", 1,
 # then [key;value;type;size;data] in UTF-16LE with raw DWORDs.
 entry() {
