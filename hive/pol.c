@@ -37,9 +37,6 @@
 #define POL_CHAR_SEMI	0x003b	/* ';' */
 #define POL_CHAR_CLOSE	0x005d	/* ']' */
 
-/* Smallest entry: '[' NUL ';' NUL ';' type ';' size ';' ']' */
-#define POL_ENTRY_MIN	24
-
 static const char *pol_damage_text[] = {
 	[POL_OK] = "no damage",
 	[POL_DAMAGE_SHORT] = "file shorter than the 4-byte PReg signature",
@@ -204,6 +201,17 @@ pol_scan_string(const uint8_t *buf, size_t len, size_t off, size_t max,
 	return 0;
 }
 
+/* What stands where a delimiter was expected, for the message. */
+static const char *
+pol_found(const uint8_t *buf, size_t len, size_t off, char *tmp,
+    size_t tmplen)
+{
+	if (len - off < 2)
+		return "the file ends";
+	snprintf(tmp, tmplen, "found 0x%04x", le16dec(buf + off));
+	return tmp;
+}
+
 /* A delimiter character at off, inside the buffer. */
 static int
 pol_delim(const uint8_t *buf, size_t len, size_t off, uint16_t c)
@@ -212,18 +220,20 @@ pol_delim(const uint8_t *buf, size_t len, size_t off, uint16_t c)
 }
 
 /*
- * Walk buf, appending every complete valid entry to pol (when not NULL).
- * Stops at the first damage: -1 with err filled; entries before it are
- * already in pol. len is at most NTM_MAX_POL_SIZE here.
+ * Walk buf, appending every complete valid entry to pol (when not NULL)
+ * and counting them in *count. Stops at the first damage: -1 with err
+ * filled; entries before it are already in pol. len is at most
+ * NTM_MAX_POL_SIZE here.
  */
 static int
-pol_walk(const uint8_t *buf, size_t len, struct pol *pol,
+pol_walk(const uint8_t *buf, size_t len, struct pol *pol, size_t *count,
     struct pol_error *err)
 {
 	struct pol_entry	*e;
 	size_t			 off, eo, n, koff, klen, noff, nlen, bad;
 	size_t			 toff, soff, doff, i;
 	uint32_t		 type, size;
+	char			 tmp[32];
 	int			 r;
 
 	if (len < 4)
@@ -240,7 +250,7 @@ pol_walk(const uint8_t *buf, size_t len, struct pol *pol,
 		    "version %u", le32dec(buf + 4));
 
 	off = POL_HEADER_SIZE;
-	for (n = 0; off < len; n++) {
+	for (n = 0; off < len; n++, *count = n) {
 		eo = off;
 		if (n >= NTM_MAX_POL_ENTRIES)
 			return pol_damage_set(err, POL_DAMAGE_TOO_MANY, off, n,
@@ -258,7 +268,8 @@ pol_walk(const uint8_t *buf, size_t len, struct pol *pol,
 				return pol_damage_set(err, POL_DAMAGE_TRAILING,
 				    off, n, off, "%zu bytes", len - off);
 			return pol_damage_set(err, POL_DAMAGE_OPEN, off, n,
-			    off, "entry %zu", n);
+			    off, "%s; entry %zu", pol_found(buf, len, off, tmp,
+			    sizeof tmp), n);
 		}
 
 		koff = off + 2;
@@ -271,7 +282,8 @@ pol_walk(const uint8_t *buf, size_t len, struct pol *pol,
 		off = koff + 2 * klen + 2;
 		if (!pol_delim(buf, len, off, POL_CHAR_SEMI))
 			return pol_damage_set(err, POL_DAMAGE_SEMI_KEY, off, n,
-			    eo, "entry %zu at offset %zu", n, eo);
+			    eo, "%s; entry %zu at offset %zu", pol_found(buf,
+			    len, off, tmp, sizeof tmp), n, eo);
 
 		noff = off + 2;
 		r = pol_scan_string(buf, len, noff, NTM_MAX_POL_NAME, &nlen,
@@ -284,8 +296,11 @@ pol_walk(const uint8_t *buf, size_t len, struct pol *pol,
 		off = noff + 2 * nlen + 2;
 		if (!pol_delim(buf, len, off, POL_CHAR_SEMI))
 			return pol_damage_set(err, POL_DAMAGE_SEMI_NAME, off, n,
-			    eo, "entry %zu at offset %zu", n, eo);
+			    eo, "%s; entry %zu at offset %zu", pol_found(buf,
+			    len, off, tmp, sizeof tmp), n, eo);
 
+		/* Any type is kept: [MS-GPREG] lists 1-5, 7 and 11, but the
+		 * value is only data here and must be written back as is. */
 		toff = off + 2;
 		if (len - toff < 4)
 			return pol_damage_set(err, POL_DAMAGE_TYPE, toff, n, eo,
@@ -294,7 +309,8 @@ pol_walk(const uint8_t *buf, size_t len, struct pol *pol,
 		off = toff + 4;
 		if (!pol_delim(buf, len, off, POL_CHAR_SEMI))
 			return pol_damage_set(err, POL_DAMAGE_SEMI_TYPE, off, n,
-			    eo, "entry %zu at offset %zu", n, eo);
+			    eo, "%s; entry %zu at offset %zu", pol_found(buf,
+			    len, off, tmp, sizeof tmp), n, eo);
 
 		soff = off + 2;
 		if (len - soff < 4)
@@ -304,12 +320,16 @@ pol_walk(const uint8_t *buf, size_t len, struct pol *pol,
 		off = soff + 4;
 		if (!pol_delim(buf, len, off, POL_CHAR_SEMI))
 			return pol_damage_set(err, POL_DAMAGE_SEMI_SIZE, off, n,
-			    eo, "entry %zu at offset %zu", n, eo);
+			    eo, "%s; entry %zu at offset %zu", pol_found(buf,
+			    len, off, tmp, sizeof tmp), n, eo);
 
 		/*
 		 * The size field is blamed, not the data: a size larger
 		 * than what is left is the field that is wrong, or the
-		 * file was cut inside the data.
+		 * file was cut inside the data. [MS-GPREG] bounds Size by
+		 * 0xFFFF, but nothing in the format depends on that and
+		 * the registry holds larger values, so only the end of
+		 * the file bounds it.
 		 */
 		doff = off + 2;
 		if (size > len - doff)
@@ -319,7 +339,9 @@ pol_walk(const uint8_t *buf, size_t len, struct pol *pol,
 		off = doff + size;
 		if (!pol_delim(buf, len, off, POL_CHAR_CLOSE))
 			return pol_damage_set(err, POL_DAMAGE_CLOSE, off, n, eo,
-			    "entry %zu at offset %zu, size %u", n, eo, size);
+			    "%s; entry %zu at offset %zu, size %u",
+			    pol_found(buf, len, off, tmp, sizeof tmp), n, eo,
+			    size);
 		off += 2;
 
 		if (pol == NULL)
@@ -347,14 +369,14 @@ pol_walk_bounded(const void *buf, size_t len, struct pol *pol,
     struct pol_error *err)
 {
 	struct pol_error	cut;
+	size_t			count = 0;
 
 	if (len <= NTM_MAX_POL_SIZE)
-		return pol_walk(buf, len, pol, err);
-	if (pol_walk(buf, NTM_MAX_POL_SIZE, pol, &cut) == 0)
+		return pol_walk(buf, len, pol, &count, err);
+	if (pol_walk(buf, NTM_MAX_POL_SIZE, pol, &count, &cut) == 0)
 		return pol_damage_set(err, POL_DAMAGE_TOO_BIG,
-		    NTM_MAX_POL_SIZE, pol == NULL ? 0 : pol->nentries,
-		    NTM_MAX_POL_SIZE, "%zu bytes, more than %d", len,
-		    NTM_MAX_POL_SIZE);
+		    NTM_MAX_POL_SIZE, count, NTM_MAX_POL_SIZE,
+		    "%zu bytes, more than %d", len, NTM_MAX_POL_SIZE);
 	return pol_damage_set(err, POL_DAMAGE_TOO_BIG, cut.entry_off,
 	    cut.entry, cut.entry_off, "%zu bytes, more than %d", len,
 	    NTM_MAX_POL_SIZE);

@@ -792,7 +792,20 @@ test_pol_header_trailing(void **state)
 	/* What err says, in words. */
 	assert_int_equal(pol_parse(big, len + 512, &pol, &err), -1);
 	assert_string_equal(err.msg, "offset 610 (0x262): missing '[' at the "
-	    "start of an entry (entry 3)");
+	    "start of an entry (found 0x0000; entry 3)");
+	/* And for a delimiter, what stands there instead. */
+	memcpy(big, buf, len);
+	le16enc(big + l.e[1].doff + l.e[1].size, 'X');
+	assert_int_equal(pol_parse(big, len, NULL, &err), -1);
+	assert_string_equal(err.msg, "offset 360 (0x168): missing ']' after "
+	    "the data (found 0x0058; entry 1 at offset 188, size 4)");
+	assert_int_equal(pol_parse(big, l.e[1].doff + l.e[1].size, NULL,
+	    &err), -1);
+	assert_string_equal(err.msg, "offset 360 (0x168): missing ']' after "
+	    "the data (the file ends; entry 1 at offset 188, size 4)");
+	memcpy(big, buf, len);
+	memset(big + len, 0, 512);
+	big[len + 100] = 1;
 
 	/* Too short for a header: 0..7 bytes. */
 	for (n = 0; n < 8; n++) {
