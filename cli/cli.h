@@ -17,6 +17,7 @@ struct cmd_ctx {
 	int		 dry_run;	/* -n, --dry-run */
 	int		 yes;		/* --yes */
 	int		 discard_hiber;	/* --remove-hiberfile */
+	int		 force;		/* --force: accept a stated loss */
 	int		 argc;		/* argv[0] is the command name */
 	char		**argv;
 };
@@ -37,7 +38,16 @@ int	 cmd_usage(const struct cmd_entry *);
  * its status (NTM_UNSAFE, NTM_FAILED) or NTM_OK. */
 int	 cmd_target_open(struct cmd_ctx *, int flags, struct target *);
 
+/* A changing command's end: print what changes (or would, with
+ * --dry-run), then journal_begin, apply(arg, journal), journal_commit;
+ * on failure everything is rolled back (NTM_FAILED). changes are one
+ * line each. */
+typedef int (*cmd_apply_fn)(void *arg, struct journal *, char **cause);
+int	 cmd_commit(struct cmd_ctx *, struct target *, cmd_apply_fn,
+	     void *arg, const char *const *changes, size_t nchanges);
+
 extern const struct cmd_entry cmd_scan_entry;
+extern const struct cmd_entry cmd_reg_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_hash_entry;
 extern const struct cmd_entry cmd_journal_entry;

@@ -10,6 +10,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_scan_entry,
 	&cmd_info_entry,
 	&cmd_hash_entry,
+	&cmd_reg_entry,
 	&cmd_journal_entry,
 	&cmd_undo_entry,
 	NULL
@@ -70,4 +71,69 @@ cmd_target_open(struct cmd_ctx *ctx, int flags, struct target *t)
 	}
 	free(ids);
 	return NTM_OK;
+}
+
+/* The command line, for the journal's record. */
+static char *
+cmd_line(struct cmd_ctx *ctx)
+{
+	char	*line, *tmp;
+	int	 i;
+
+	line = xstrdup(ctx->argv[0]);
+	for (i = 1; i < ctx->argc; i++) {
+		xasprintf(&tmp, "%s %s", line, ctx->argv[i]);
+		free(line);
+		line = tmp;
+	}
+	return line;
+}
+
+int
+cmd_commit(struct cmd_ctx *ctx, struct target *t, cmd_apply_fn apply,
+    void *arg, const char *const *changes, size_t n)
+{
+	struct journal	*j = NULL;
+	json_t		*a;
+	char		*cause = NULL, *line;
+	size_t		 i;
+	int		 st = NTM_OK;
+
+	if (n > 0 && !ctx->dry_run) {
+		line = cmd_line(ctx);
+		if (journal_begin(t->vol, line, &j, &cause) != 0 ||
+		    apply(arg, j, &cause) != 0 ||
+		    journal_commit(j, &cause) != 0) {
+			out_error("%s", cause);
+			free(cause);
+			cause = NULL;
+			if (j != NULL && journal_rollback(j, &cause) != 0) {
+				out_error("rolling back failed too: %s; run "
+				    "'ntmend undo %s'", cause, journal_id(j));
+				free(cause);
+			}
+			st = NTM_FAILED;
+		}
+		free(line);
+	}
+	if (ctx->json) {
+		a = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, json_string(changes[i]));
+		out_json("ntmend.change/1", json_pack("{s:s,s:b,s:s?,s:o,s:b}",
+		    "target", t->spec, "dry_run", ctx->dry_run, "journal",
+		    j != NULL && st == NTM_OK ? journal_id(j) : NULL,
+		    "changes", a, "ok", st == NTM_OK));
+	} else if (st == NTM_OK) {
+		if (n == 0)
+			printf("nothing to change\n");
+		for (i = 0; i < n; i++)
+			printf("%s%s\n", ctx->dry_run ? "would " : "",
+			    changes[i]);
+		if (j != NULL)
+			printf("journal %s (undo: ntmend undo %s)\n",
+			    journal_id(j), journal_id(j));
+	}
+	journal_free(j);
+	return st;
 }

@@ -17,7 +17,7 @@ usage(FILE *f)
 	const struct cmd_entry *const	*e;
 
 	fprintf(f, "usage: ntmend [-t TARGET] [--json] [-n|--dry-run] [--yes] "
-	    "[--remove-hiberfile] COMMAND [ARGS]\n\n"
+	    "[--remove-hiberfile] [--force] COMMAND [ARGS]\n\n"
 	    "TARGET: a partition device, a whole-disk device or disk image "
 	    "(the Windows\npartition is found; IMAGE@N picks partition N), or "
 	    "a mounted directory.\nWithout -t: the one Windows installation on "
@@ -39,6 +39,7 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "remove-hiberfile", no_argument, NULL, 'H' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -66,6 +67,9 @@ main(int argc, char **argv)
 			break;
 		case 'H':
 			ctx.discard_hiber = 1;
+			break;
+		case 'F':
+			ctx.force = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -99,6 +103,8 @@ main(int argc, char **argv)
 			ctx.dry_run = 1;
 		else if (strcmp(argv[c], "--yes") == 0)
 			ctx.yes = 1;
+		else if (strcmp(argv[c], "--force") == 0)
+			ctx.force = 1;
 		else
 			ctx.argv[ctx.argc++] = argv[c];
 	}

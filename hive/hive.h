@@ -555,6 +555,12 @@ struct reg_file {
 	size_t		 warnings_total;
 };
 
+/* Build operations in memory (the engine's edits reuse reg_apply): an
+ * empty 5.00 file, and one operation appended (key and name copied; data
+ * copied, strings already UTF-16LE with their NUL). */
+struct reg_file *reg_file_new(void);
+void	 reg_file_add(struct reg_file *, enum reg_op_type, const char *key,
+	     const char *name, uint32_t vtype, const void *data, size_t len);
 /* Parse a .reg file; errors name the line ("line 12: ..."). Free with
  * reg_file_free. */
 int	 reg_parse(const void *buf, size_t len, struct reg_file **rfp,

@@ -1287,6 +1287,45 @@ reg_file_free(struct reg_file *rf)
 	free(rf);
 }
 
+struct reg_file *
+reg_file_new(void)
+{
+	struct reg_file	*rf;
+
+	rf = xcalloc(1, sizeof *rf);
+	rf->version = 5;
+	rf->encoding = REG_ENC_UTF8;
+	return rf;
+}
+
+void
+reg_file_add(struct reg_file *rf, enum reg_op_type type, const char *key,
+    const char *name, uint32_t vtype, const void *data, size_t len)
+{
+	struct reg_op	*op;
+
+	/* reg_apply tells keys apart by pointer, as the parser shares one
+	 * string among the values under a key line. */
+	if (rf->nkeys == 0 || strcmp(rf->keys[rf->nkeys - 1], key) != 0) {
+		rf->keys = xreallocarray(rf->keys, rf->nkeys + 1,
+		    sizeof *rf->keys);
+		rf->keys[rf->nkeys++] = xstrdup(key);
+	}
+	rf->ops = xreallocarray(rf->ops, rf->nops + 1, sizeof *rf->ops);
+	op = &rf->ops[rf->nops++];
+	memset(op, 0, sizeof *op);
+	op->type = type;
+	op->key = rf->keys[rf->nkeys - 1];
+	op->name = name != NULL ? xstrdup(name) : NULL;
+	op->vtype = vtype;
+	if (len > 0) {
+		op->data = xmalloc(len);
+		memcpy(op->data, data, len);
+	}
+	op->len = len;
+	op->line = rf->nops;
+}
+
 const char *
 reg_encoding_name(enum reg_encoding enc)
 {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "hive/hive.h"
 #include "ntfs/ntfs.h"
 
 /* Graded results, after libarchive: exit codes map from them. */
@@ -71,6 +72,37 @@ struct target {
 enum ntm_status target_open(const char *spec, int flags, struct target *t,
 	     char **cause);
 void	 target_close(struct target *);
+/* regedit.c: offline registry edits, journaled together. */
+struct journal;
+struct regedit;
+int	 regedit_begin(struct vol *, int force, struct regedit **);
+void	 regedit_free(struct regedit *);
+/* The hive checked out for writing (on first use); borrowed. */
+struct hive *regedit_hive(struct regedit *, enum hive_id, char **cause);
+/* "HKEY_LOCAL_MACHINE\SYSTEM", ...: how .reg files name a hive's root. */
+const char *regedit_root(enum hive_id);
+/* Set a value (creating missing keys); regpath as the command line takes
+ * it ("HKLM\SYSTEM\CurrentControlSet\Services\wuauserv"). Setting a
+ * value to what it is already changes nothing. */
+int	 regedit_set(struct regedit *, const char *regpath, const char *name,
+	     uint32_t type, const void *data, size_t len, char **cause);
+/* Delete a value (name) or, with name NULL, a key and its subkeys. */
+int	 regedit_delete(struct regedit *, const char *regpath,
+	     const char *name, char **cause);
+/* Apply a parsed .reg file (CurrentControlSet resolved; a key outside
+ * the offline hives fails the whole import before anything changes). */
+int	 regedit_import(struct regedit *, const struct reg_file *,
+	     char **cause);
+/* What changed, one line each ("set HKEY_...\Start = REG_DWORD 3, was
+ * REG_DWORD 4"); borrowed. */
+const char *const *regedit_changes(struct regedit *, size_t *n);
+/* Write every changed hive back through the journal. */
+int	 regedit_commit(struct regedit *, struct journal *, char **cause);
+/* Command-line data to bytes: TYPE (sz, dword, hex(7), ...) and its
+ * arguments; *data caller frees. */
+int	 regedit_parse_data(const char *type, char *const *args, int nargs,
+	     uint32_t *typep, uint8_t **data, size_t *len, char **cause);
+
 /* Is the device or image write-protected (BLKROGET, or no write access),
  * so that no fix could be written whatever the volume's state? */
 int	 target_path_readonly(const char *path);
@@ -131,7 +163,6 @@ int	 journal_delete(struct journal *, const char *path, char **cause);
 /* Commit a hive checked out with HIVE_WRITE (hive_commit: written to the
  * private copy and read back) and put it over the hive at path on the
  * volume, in place, with the original journaled. */
-struct hive;
 int	 journal_hive(struct journal *, struct hive *, const char *path,
 	     char **cause);
 /* Number of changes made so far. */
