@@ -346,8 +346,9 @@ check_match "servicing-pending: pending.xml" "$px" '^[0-9a-f]{32}$'
 inf=("$F/Windows/WinSxS/Temp/InFlight/$px"/*_sechost.dll)
 check "servicing-pending: InFlight sechost.dll" has "${inf[0]}"
 check_eq "servicing-pending: PendingXmlIdentifier = pending.xml's" \
-    "$(hv "$G/COMPONENTS" '\' | grep '"PendingXmlIdentifier"' | sed 's/.*://' |
-    tr -d ',\n' | xxd -r -p | iconv -f UTF-16LE -t UTF-8)" "$px"
+    "$(printf "$(hv "$G/COMPONENTS" '\' | grep '"PendingXmlIdentifier"' |
+    sed 's/.*://; s/\([0-9a-f][0-9a-f]\),*/\\x\1/g')" |
+    iconv -f UTF-16LE -t UTF-8)" "$px"
 check_match "servicing-pending: RebootPending" \
     "$(hv "$G/SOFTWARE" "$CBS\\RebootPending")" 'Package_for_RollupFix'
 check_match "servicing-pending: PackagesPending" \
