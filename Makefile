@@ -33,7 +33,7 @@ PKG_LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS	+= -I. -D_GNU_SOURCE -MMD -MP
 CFLAGS		+= -std=gnu11 $(WARN) $(VFLAGS) $(PKG_CFLAGS)
 LDFLAGS		+= $(VLDFLAGS)
-LIBS		 = $(PKG_LIBS) -lm
+LIBS		 = $(PKG_LIBS) -lm -pthread
 
 # The engine: every module below cli/ and tui/, one static library.
 LIB_SRC		:= $(wildcard util/*.c ntfs/*.c hive/*.c packages/*.c repair/*.c)

@@ -103,6 +103,117 @@ int	 regedit_commit(struct regedit *, struct journal *, char **cause);
 int	 regedit_parse_data(const char *type, char *const *args, int nargs,
 	     uint32_t *typep, uint8_t **data, size_t *len, char **cause);
 
+/*
+ * policy.c: Group Policy registry.pol (PReg, hive/pol.c) on the target or
+ * on this machine: read and judge, salvage plan, edits, the policies that
+ * stop Windows Update; written back through the journal (target) or
+ * beside a FILE.bak (this machine). Nothing here prints.
+ */
+#define POLICY_MACHINE_PATH \
+	"Windows\\System32\\GroupPolicy\\Machine\\registry.pol"
+#define POLICY_USER_PATH \
+	"Windows\\System32\\GroupPolicy\\User\\registry.pol"
+
+enum policy_scope {
+	POLICY_MACHINE,			/* keys relative to HKLM */
+	POLICY_USER			/* keys relative to HKCU */
+};
+/* The file's path on the volume; static. */
+const char *policy_path(enum policy_scope);
+
+/* A registry.pol as read, and what the strict check found. */
+struct policy_file {
+	char		*path;		/* volume path, or host path */
+	int		 host;		/* a file on this machine */
+	int		 missing;	/* none on the target: no local policy
+					   (normal); pol is then empty */
+	uint8_t		*buf;		/* the bytes read; NULL if missing */
+	size_t		 len;
+	int		 damaged;	/* fails pol_parse */
+	struct pol_error err;		/* where and why, when damaged */
+	struct pol	*pol;		/* the entries; when damaged those
+					   before the damage (what repair
+					   keeps) */
+};
+/* Read path on the volume; a missing file is not an error (missing set).
+ * Free with policy_file_free. */
+int	 policy_read(struct vol *, const char *path, struct policy_file *,
+	     char **cause);
+/* Read a file on this machine (it must exist). */
+int	 policy_read_host(const char *file, struct policy_file *,
+	     char **cause);
+void	 policy_file_free(struct policy_file *);
+
+/* What repair would do to a damaged file: keep the entries before the
+ * damage, drop the rest. */
+struct policy_repair {
+	size_t		 kept;		/* entries kept */
+	size_t		 drop_off;	/* first byte dropped (0: header bad) */
+	size_t		 drop_len;	/* bytes dropped */
+	void		*buf;		/* the new file */
+	size_t		 len;
+	char		*changes[2];	/* "rewrite ...", "drop ..." */
+	size_t		 nchanges;	/* 0: nothing to repair */
+};
+/* Plan the salvage (nothing for a missing or intact file: nchanges 0).
+ * With an intact header the new file is the old one's first drop_off
+ * bytes. Free with policy_repair_free. */
+int	 policy_repair_plan(const struct policy_file *,
+	     struct policy_repair *, char **cause);
+void	 policy_repair_free(struct policy_repair *);
+/* Write new bytes for a target's registry.pol in the journal: replaced
+ * (original saved) or, when there was none, created with its folders. */
+int	 policy_commit(struct journal *, const struct policy_file *,
+	     const void *buf, size_t len, char **cause);
+/* Write new bytes for a file on this machine: the bytes read go to
+ * FILE.bak (FILE.bak.1, ... when taken; *backup gets the name, caller
+ * frees), then FILE is replaced by a rename. */
+int	 policy_commit_host(const struct policy_file *, const void *buf,
+	     size_t len, char **backup, char **cause);
+
+/* A command-line key to registry.pol's form: "HKLM\" or "HKCU\" (long
+ * forms too) dropped, the other scope's refused (scope -1: either);
+ * caller frees. */
+char	*policy_key_normalize(const char *key, int scope, char **cause);
+/* Edit entries; *change gets one line for the change ("set KEY;NAME =
+ * REG_DWORD 0, was REG_DWORD 1"), caller frees; NULL when set finds the
+ * value already so. Delete fails when there is no such entry. */
+int	 policy_set(struct pol *, const char *key, const char *name,
+	     uint32_t type, const void *data, size_t size, char **change,
+	     char **cause);
+int	 policy_delete(struct pol *, const char *key, const char *name,
+	     char **change, char **cause);
+/* The entry that gives key;name its value once Group Policy has applied
+ * the whole file in order (later entries, **del., **delvals.,
+ * **DeleteValues and **DeleteKeys included); -1 if none. */
+ssize_t	 policy_effective(const struct pol *, const char *key,
+	     const char *name);
+
+/* Policies in effect in a Machine registry.pol that stop Windows Update
+ * (grouppolicy-blocks-updates; which ones and why: policy.c). */
+#define POLICY_WU_MAX_ENTRIES	6
+struct policy_wu_block {
+	const char	*id;		/* "wu-access-removed",
+					   "wu-ux-removed",
+					   "auto-update-disabled",
+					   "auto-update-option-disabled",
+					   "intranet-server"; static */
+	const char	*what;		/* what it does, one line; static */
+	char		*evidence;	/* the entries and values, one line */
+	size_t		 entries[POLICY_WU_MAX_ENTRIES]; /* indexes into
+					   pol->entries: what to remove */
+	size_t		 nentries;
+};
+/* Returns 1 when any blocks (*n of them), else 0; free with
+ * policy_wu_blocks_free. */
+int	 policy_wu_blocks(const struct pol *, struct policy_wu_block **,
+	     size_t *n);
+void	 policy_wu_blocks_free(struct policy_wu_block *, size_t n);
+/* Remove every entry of the value names policy_wu_blocks finds (earlier
+ * and **soft. ones too); *changes: one line per entry in effect (caller
+ * frees each and the array). Returns the entries removed. */
+size_t	 policy_wu_unblock(struct pol *, char ***changes, size_t *n);
+
 /* Is the device or image write-protected (BLKROGET, or no write access),
  * so that no fix could be written whatever the volume's state? */
 int	 target_path_readonly(const char *path);
@@ -128,8 +239,118 @@ int	 scan_disks(const char *const *paths, size_t npaths,
 void	 scan_free(struct scan_disk *, size_t);
 
 /* hash.c: SHA-256 over the volume layer (the offline Get-FileHash). */
+/* Called for each file in walk order: hex (64 digits) and size, or cause
+ * when the path could not be read; all borrowed for the call. */
+typedef void (*hash_walk_cb)(const char *path, const char *hex,
+	     uint64_t size, const char *cause, void *arg);
+/* Hash the files at paths, directories recursively (each file once under
+ * the name it was reached by). While it runs, no other thread may use
+ * the volume. -1 if any path failed (cb was told). */
+int	 hash_walk(struct vol *, const char *const *paths, size_t npaths,
+	     hash_walk_cb cb, void *arg);
 /* Hash one file; hex is 65 bytes. */
 int	 hash_file(struct vol *, const char *path, char hex[65],
+	     char **cause);
+
+/*
+ * services.c: the services and drivers of the current control set (SYSTEM
+ * hive), and the update services DESIGN.md names (wuauserv, BITS,
+ * WaaSMedicSvc, UsoSvc, TrustedInstaller, CryptSvc, msiserver) checked
+ * against and reset to Windows 10 22H2's defaults. Offline edits are not
+ * bound by key ACLs (CASE.md's WaaSMedicSvc).
+ */
+#define SERVICE_NONE		UINT32_MAX	/* value missing or unusable */
+#define SERVICE_BOOT		0
+#define SERVICE_SYSTEM		1
+#define SERVICE_AUTO		2	/* with DelayedAutostart 1: delayed */
+#define SERVICE_DEMAND		3
+#define SERVICE_DISABLED	4
+/* Type 1, 2, 4, 8: kernel, file system, adapter, recognizer drivers. */
+#define SERVICE_IS_DRIVER(t)	((t) != SERVICE_NONE && ((t) & 0x0f) != 0 && \
+				 ((t) & 0x30) == 0)
+
+struct service {
+	char		*name;		/* the key's name */
+	char		*display_name;	/* DisplayName as stored, often an
+					   indirect "@%SystemRoot%\...dll,-105"
+					   (offline there are no MUI files to
+					   resolve it); NULL if none */
+	const char	*known_name;	/* English name of an update service
+					   (static), else NULL */
+	uint32_t	 start;		/* SERVICE_*, any other number, or
+					   SERVICE_NONE */
+	int		 delayed;	/* DelayedAutostart != 0 */
+	uint32_t	 type;		/* Type, SERVICE_NONE if missing */
+	uint32_t	 error_control;
+	char		*image_path;	/* as stored (unexpanded), or NULL */
+	char		*object_name;	/* the account, or NULL */
+	char		*service_dll;	/* Parameters\ServiceDll, or NULL */
+	char		*group;		/* load order group, or NULL */
+	int		 third_party;	/* not Microsoft's (rule: services.c) */
+	char		*vendor_evidence; /* why it is judged so, one line */
+};
+struct service_list {
+	char		*control_set;	/* "ControlSet001" */
+	struct service	*svcs;		/* sorted by name */
+	size_t		 n;
+};
+/* Every subkey of CurrentControlSet\Services of a SYSTEM hive (checked
+ * out read-only, or regedit's copy). Free with services_list_free. */
+int	 services_list(struct hive *, struct service_list *, char **cause);
+void	 services_list_free(struct service_list *);
+/* By name, compared as Windows does; borrowed from the list. */
+const struct service *services_find(const struct service_list *,
+	     const char *name);
+/* A readable name: the English name of an update service, the fallback of
+ * an INF string ("@machine.inf,%x%;Name"), else DisplayName as stored,
+ * else the key's name; borrowed. */
+const char *service_display(const struct service *);
+/* "auto", "delayed", "demand", "disabled", "boot", "system", "7" for
+ * other numbers, "-" when missing; caller frees. */
+char	*service_start_name(uint32_t start, int delayed);
+/* "share process", "kernel driver", "user service, own process",
+ * "0x1234"; caller frees. */
+char	*service_type_name(uint32_t type);
+/* START as the command line takes it (boot, system, auto, delayed,
+ * demand, disabled; manual and automatic accepted); -1 if unknown. */
+int	 service_start_parse(const char *, uint32_t *start, int *delayed);
+/* CurrentBuild from SOFTWARE (read-only), to know which update services
+ * this Windows has (WaaSMedicSvc since 1803, UsoSvc since 1709). */
+int	 services_build(struct vol *, uint32_t *build, char **cause);
+
+/* An update service that is disabled or whose key cannot start it. */
+struct service_issue {
+	const char	*name;		/* static: "WaaSMedicSvc" */
+	int		 disabled;	/* Start = 4 */
+	int		 broken;	/* key missing (on a build that has the
+					   service), no ImagePath, Type,
+					   ObjectName or ServiceDll, or a Start
+					   that is no service start type */
+	int		 missing;	/* the key itself is missing */
+	char		**evidence;	/* one line each: "HKLM\SYSTEM\
+					   ControlSet001\Services\WaaSMedicSvc\
+					   Start = 4 (disabled)" */
+	size_t		 nevidence;
+};
+/* Read-only check for diagnose (update-services-disabled): the update
+ * services that are disabled or broken, none when all are healthy
+ * (automatic, delayed and manual all are). build 0: unknown, so a missing
+ * WaaSMedicSvc or UsoSvc is not held against it. Free with
+ * service_issues_free. */
+int	 services_check_update(struct hive *, uint32_t build,
+	     struct service_issue **, size_t *n, char **cause);
+void	 service_issues_free(struct service_issue *, size_t n);
+/* services-reset: in regedit's SYSTEM copy, put each disabled or broken
+ * update service back to its defaults (Start where disabled or unusable,
+ * and every missing value it needs to start; a missing key is created
+ * only on a build that has the service). Healthy ones are untouched. vol
+ * (may be NULL) is asked which ServiceDll exists. */
+int	 services_reset(struct regedit *, struct vol *, uint32_t build,
+	     size_t *nrepaired, char **cause);
+/* services set NAME START in regedit's SYSTEM copy (Start, and
+ * DelayedAutostart for delayed/auto); an unknown service or boot/system
+ * for a non-driver fails with a cause. */
+int	 services_set(struct regedit *, const char *name, const char *start,
 	     char **cause);
 
 /*
