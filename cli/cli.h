@@ -47,7 +47,11 @@ int	 cmd_commit(struct cmd_ctx *, struct target *, cmd_apply_fn,
 	     void *arg, const char *const *changes, size_t nchanges);
 
 extern const struct cmd_entry cmd_scan_entry;
+extern const struct cmd_entry cmd_diagnose_entry;
+extern const struct cmd_entry cmd_fix_entry;
 extern const struct cmd_entry cmd_reg_entry;
+extern const struct cmd_entry cmd_pol_entry;
+extern const struct cmd_entry cmd_services_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_hash_entry;
 extern const struct cmd_entry cmd_journal_entry;
@@ -68,6 +72,10 @@ char	*out_time(time_t, int iso);
 json_t	*out_state_json(unsigned state);
 /* The identity as JSON. */
 json_t	*out_identity_json(const struct identity *);
+/* Findings as JSON / text; the count that keeps exit status 1. */
+json_t	*out_findings_json(const struct finding *, size_t);
+void	 out_findings_print(const struct finding *, size_t);
+size_t	 out_findings_count(const struct finding *, size_t);
 /* What a volume's state means for the technician, one line; NULL when
  * clean; caller frees. */
 char	*out_state_advice(unsigned state, const char *hiber_sig);

@@ -9,8 +9,12 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_scan_entry,
 	&cmd_info_entry,
+	&cmd_diagnose_entry,
+	&cmd_fix_entry,
 	&cmd_hash_entry,
 	&cmd_reg_entry,
+	&cmd_pol_entry,
+	&cmd_services_entry,
 	&cmd_journal_entry,
 	&cmd_undo_entry,
 	NULL
@@ -125,11 +129,15 @@ cmd_commit(struct cmd_ctx *ctx, struct target *t, cmd_apply_fn apply,
 		    j != NULL && st == NTM_OK ? journal_id(j) : NULL,
 		    "changes", a, "ok", st == NTM_OK));
 	} else if (st == NTM_OK) {
+		/* The lines are in the past tense ("deleted key ..."): a
+		 * dry run says once that none of them happened. */
 		if (n == 0)
 			printf("nothing to change\n");
+		else if (ctx->dry_run)
+			printf("dry run, nothing written; the changes would "
+			    "be:\n");
 		for (i = 0; i < n; i++)
-			printf("%s%s\n", ctx->dry_run ? "would " : "",
-			    changes[i]);
+			printf("%s%s\n", ctx->dry_run ? "  " : "", changes[i]);
 		if (j != NULL)
 			printf("journal %s (undo: ntmend undo %s)\n",
 			    journal_id(j), journal_id(j));

@@ -14,6 +14,7 @@
 
 #include "hive/hive.h"
 #include "ntfs/ntfs.h"
+#include "util/util.h"
 
 /* Graded results, after libarchive: exit codes map from them. */
 enum ntm_status {
@@ -418,5 +419,114 @@ int	 journal_recover(struct vol *, char ***ids, size_t *nids,
  * volume is as it was; *id gets the id undone (caller frees). */
 int	 journal_undo(struct vol *, const char *id, char **undone_id,
 	     char **cause);
+
+/*
+ * diag.c: diagnosis. Each check is a table entry in its own file
+ * (check-<id>.c) exporting one struct check; check.c holds the table. A
+ * check reads the target through the diagnosis context, which checks each
+ * hive out once (read-only) for all checks, and reports findings. Nothing
+ * in diagnosis writes a byte.
+ */
+enum severity {
+	SEV_INFO,		/* worth knowing; not a cause */
+	SEV_WARNING,		/* may stop updates or the repair */
+	SEV_ERROR		/* stops updates */
+};
+
+struct diag;
+struct check;
+
+struct finding {
+	const struct check	*check;
+	enum severity		 severity;
+	char			*summary;	/* what is wrong, plain words */
+	char			**evidence;	/* file, value, log line */
+	size_t			  nevidence;
+	const char		*fix;		/* fix id, NULL: none offline */
+};
+
+struct check {
+	const char	*id;		/* the finding id of DESIGN.md */
+	const char	*title;		/* "Update services disabled" */
+	const char	*explanation;	/* why it stops updates */
+	/* Report findings with diag_finding; -1 and a cause only when the
+	 * check itself could not run (that is said, not hidden). */
+	int		(*run)(struct diag *, const struct check *,
+			    char **cause);
+};
+
+/* check.c */
+extern const struct check *const check_table[];
+const struct check *check_find(const char *id);
+
+/* Options a diagnosis may be given. */
+struct diag_options {
+	const char	*golden;	/* archive for file-hash-mismatch */
+};
+
+/* Open a diagnosis of an open target (read-only is enough). */
+struct diag *diag_new(struct target *, const struct diag_options *);
+void	 diag_free(struct diag *);
+/* Run every check (or those named); progress (may be NULL) is told
+ * each check before it runs. */
+void	 diag_run(struct diag *, const char *const *only, size_t nonly,
+	     void (*progress)(const struct check *, size_t i, size_t n,
+	     void *), void *arg);
+/* Findings so far, in check order; borrowed. */
+const struct finding *diag_findings(struct diag *, size_t *n);
+/* Checks that could not run: "check-id: cause"; borrowed. */
+const char *const *diag_errors(struct diag *, size_t *n);
+/* What checks use. */
+struct target *diag_target(struct diag *);
+struct vol *diag_vol(struct diag *);
+const struct diag_options *diag_options(struct diag *);
+/* A hive checked out read-only once per diagnosis; NULL with a cause
+ * if it cannot be read (damaged, missing). Borrowed. */
+struct hive *diag_hive(struct diag *, enum hive_id, char **cause);
+/* The identity (read once); borrowed. */
+const struct identity *diag_identity(struct diag *);
+/* Report a finding (summary printf-like); add evidence lines to it. */
+struct finding *diag_finding(struct diag *, const struct check *,
+	     enum severity, const char *fix, const char *fmt, ...)
+	     NTM_PRINTF(5, 6);
+void	 finding_evidence(struct finding *, const char *fmt, ...)
+	     NTM_PRINTF(2, 3);
+const char *severity_name(enum severity);
+
+/*
+ * fix.c: repairs. Each fix is a table entry in its own file (fix-<id>.c).
+ * A fix describes every change with fix_change and makes it through the
+ * context: registry edits in fx->regedit (committed together at the end),
+ * file changes through fx->journal, which is NULL in a dry run (then it
+ * only describes). All fixes of one command share one journal.
+ */
+struct fixctx {
+	struct target	*target;
+	struct vol	*vol;
+	struct journal	*journal;	/* NULL: dry run */
+	struct regedit	*regedit;
+	int		 force;
+	const char	*arg;		/* golden-apply: the archive */
+	const struct identity *identity;
+	char		**changes;
+	size_t		  nchanges;
+};
+
+struct fix {
+	const char	*id;		/* the fix id of DESIGN.md */
+	const char	*title;
+	const char	*explanation;	/* what it does, in plain words */
+	int		 order;		/* --all applies lower first */
+	int		 in_all;	/* --all may pick it (clean-boot: no) */
+	int		(*apply)(struct fixctx *, char **cause);
+};
+
+extern const struct fix *const fix_table[];
+const struct fix *fix_find(const char *id);
+void	 fix_change(struct fixctx *, const char *fmt, ...) NTM_PRINTF(2, 3);
+/* The fixes --all picks for these findings, in the safe order; *fixes is
+ * an array the caller frees. */
+void	 fix_for_findings(const struct finding *, size_t n,
+	     const struct fix ***fixes, size_t *nfixes);
 
 #endif

@@ -108,7 +108,10 @@ target_open(const char *spec, int flags, struct target *t, char **cause)
 			t->spec = NULL;
 			/* Windows may sit on a locked BitLocker partition:
 			 * that is unsafe to open, not absent. */
-			return has_bitlocker(spec) ? NTM_UNSAFE : NTM_FAILED;
+			if (!has_bitlocker(spec))
+				return NTM_FAILED;
+			t->state = VOL_BITLOCKER;
+			return NTM_UNSAFE;
 		}
 	}
 	if (flags & TARGET_WRITE)

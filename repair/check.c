@@ -1,0 +1,30 @@
+/* check.c: the table of checks, in the order diagnose runs and shows them. */
+
+#include <string.h>
+
+#include "repair/repair.h"
+
+extern const struct check check_volume_bitlocker;
+extern const struct check check_volume_hibernated;
+extern const struct check check_volume_dirty;
+extern const struct check check_hive_dirty;
+
+const struct check *const check_table[] = {
+	&check_volume_bitlocker,
+	&check_volume_hibernated,
+	&check_volume_dirty,
+	&check_hive_dirty,
+	NULL
+};
+
+const struct check *
+check_find(const char *id)
+{
+	const struct check *const	*c;
+
+	for (c = check_table; *c != NULL; c++) {
+		if (strcmp((*c)->id, id) == 0)
+			return *c;
+	}
+	return NULL;
+}

@@ -1,0 +1,68 @@
+/* fix.c: the table of fixes and what they share. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "repair/repair.h"
+#include "util/util.h"
+
+const struct fix *const fix_table[] = {
+	NULL
+};
+
+const struct fix *
+fix_find(const char *id)
+{
+	const struct fix *const	*f;
+
+	for (f = fix_table; *f != NULL; f++) {
+		if (strcmp((*f)->id, id) == 0)
+			return *f;
+	}
+	return NULL;
+}
+
+void
+fix_change(struct fixctx *fx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fx->changes = xreallocarray(fx->changes, fx->nchanges + 1,
+	    sizeof *fx->changes);
+	va_start(ap, fmt);
+	xvasprintf(&fx->changes[fx->nchanges++], fmt, ap);
+	va_end(ap);
+}
+
+static int
+fix_cmp(const void *a, const void *b)
+{
+	const struct fix	*fa = *(const struct fix *const *)a;
+	const struct fix	*fb = *(const struct fix *const *)b;
+
+	return fa->order - fb->order;
+}
+
+void
+fix_for_findings(const struct finding *findings, size_t n,
+    const struct fix ***fixesp, size_t *nfixesp)
+{
+	const struct fix	**fixes = NULL, *f;
+	size_t			  nfixes = 0, i, j;
+
+	for (i = 0; i < n; i++) {
+		if (findings[i].fix == NULL ||
+		    (f = fix_find(findings[i].fix)) == NULL || !f->in_all)
+			continue;
+		for (j = 0; j < nfixes && fixes[j] != f; j++)
+			;
+		if (j < nfixes)
+			continue;
+		fixes = xreallocarray(fixes, nfixes + 1, sizeof *fixes);
+		fixes[nfixes++] = f;
+	}
+	if (nfixes > 1)
+		qsort(fixes, nfixes, sizeof *fixes, fix_cmp);
+	*fixesp = fixes;
+	*nfixesp = nfixes;
+}
