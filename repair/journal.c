@@ -470,7 +470,8 @@ journal_recover(struct vol *vol, char ***ids, size_t *nids, char **cause)
 	 * the newest anyway. */
 	for (i = n; i-- > 0 && ret == 0; ) {
 		if (strcmp(info[i].state, "open") != 0 &&
-		    strcmp(info[i].state, "partly-undone") != 0)
+		    strcmp(info[i].state, "partly-undone") != 0 &&
+		    strcmp(info[i].state, "undone") != 0)
 			continue;
 		if ((ret = journal_undo(vol, info[i].id, &id, cause)) == 0) {
 			*ids = xreallocarray(*ids, *nids + 1, sizeof **ids);
@@ -635,13 +636,42 @@ list_names(const struct vol_dirent *de, void *arg)
 	return 0;
 }
 
+/*
+ * Ids sort by time: the stamp is fixed-width, but the -N of journals made
+ * in the same second is not ("...-reg-10" is newer than "...-reg-9"), so
+ * runs of digits compare as numbers.
+ */
 static int
 cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char	*s = *(char *const *)a, *t = *(char *const *)b;
+	size_t		 ls, lt;
+
+	while (*s != '\0' && *t != '\0') {
+		if (*s >= '0' && *s <= '9' && *t >= '0' && *t <= '9') {
+			while (*s == '0' && s[1] >= '0' && s[1] <= '9')
+				s++;
+			while (*t == '0' && t[1] >= '0' && t[1] <= '9')
+				t++;
+			ls = strspn(s, "0123456789");
+			lt = strspn(t, "0123456789");
+			if (ls != lt)
+				return ls < lt ? -1 : 1;
+			if (strncmp(s, t, ls) != 0)
+				return strncmp(s, t, ls);
+			s += ls;
+			t += lt;
+			continue;
+		}
+		if (*s != *t)
+			return (unsigned char)*s < (unsigned char)*t ? -1 : 1;
+		s++;
+		t++;
+	}
+	return *s == *t ? 0 : (*s == '\0' ? -1 : 1);
 }
 
-/* Sorted names of a directory's entries; ids sort by time. */
+/* Sorted names of a directory's entries. */
 static int
 dir_names(struct vol *vol, const char *dir, char ***v, size_t *n,
     char **cause)
@@ -702,11 +732,16 @@ journal_list(struct vol *vol, struct journal_info **infop, size_t *np,
 		ji->nops = l.nops;
 		for (k = 0; k < l.nops; k++)
 			ji->nundone += l.ops[k].undone;
-		if (l.end != NULL)
-			ji->state = xstrdup(l.end);
+		/* Every change undone but the journal still there: undo was
+		 * stopped before it removed the journal's files. The volume
+		 * is already as before; what it says it is decides whether
+		 * recovery must finish the removal. */
+		if (ji->nops > 0 && ji->nundone == ji->nops)
+			ji->state = xstrdup("undone");
+		else if (ji->nundone > 0)
+			ji->state = xstrdup("partly-undone");
 		else
-			ji->state = xstrdup(ji->nundone > 0 ? "partly-undone" :
-			    "open");
+			ji->state = xstrdup(l.end != NULL ? l.end : "open");
 		jlog_free(&l);
 	}
 	names_free(ids, nids);
