@@ -532,17 +532,26 @@ hive_replay_copy(struct hive *hv)
 	}
 	hv->state = HIVE_REPLAYED;
 	free(hv->warning);
-	xasprintf(&hv->warning, "%s is dirty on the volume (%s): %zu log "
-	    "%s from its transaction logs were replayed into ntmend's copy, "
-	    "so what is shown is current; the volume is unchanged", hv->name,
-	    seq, res.format == HIVE_LOG_OLD ? res.pages : res.entries,
-	    res.format == HIVE_LOG_OLD ? "pages" : "records");
-	if (res.lost != NULL) {
-		xasprintf(&tmp, "%s; forced, so this is lost: %s", hv->warning,
-		    res.lost);
-		free(hv->warning);
-		hv->warning = tmp;
-	}
+	/* Checked out for writing, the replayed copy is what goes back to
+	 * the volume: "unchanged" would only hold until the commit. A forced
+	 * replay is not current: say what is missing instead. */
+	if (res.lost == NULL)
+		xasprintf(&hv->warning, "%s is dirty on the volume (%s): %zu "
+		    "log %s from its transaction logs were replayed into "
+		    "ntmend's copy, so what is shown is current; %s",
+		    hv->name, seq, res.format == HIVE_LOG_OLD ? res.pages :
+		    res.entries, res.format == HIVE_LOG_OLD ? "pages" :
+		    "records", (hv->flags & HIVE_WRITE) ? "a change writes "
+		    "them into the hive on the volume" : "the volume is "
+		    "unchanged");
+	else
+		xasprintf(&hv->warning, "%s is dirty on the volume (%s): "
+		    "forced, %zu log %s from its transaction logs were "
+		    "replayed into ntmend's copy and this is lost: %s%s",
+		    hv->name, seq, res.format == HIVE_LOG_OLD ? res.pages :
+		    res.entries, res.format == HIVE_LOG_OLD ? "pages" :
+		    "records", res.lost, (hv->flags & HIVE_WRITE) ?
+		    "; a change writes the hive without it" : "");
 	hive_replay_result_free(&res);
 out:
 	free(seq);

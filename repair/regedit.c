@@ -89,8 +89,17 @@ regedit_note(struct regedit *re, enum hive_id id, const char *fmt, ...)
 static void
 regedit_note(struct regedit *re, enum hive_id id, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list		 ap;
+	const char	*w;
 
+	/* The first change to a dirty hive writes what its logs held (or,
+	 * forced, loses it) too: say so with the changes, where a dry run
+	 * and the journal's caller see it, not only on a read's stderr. */
+	if (!re->changed[id] && (w = hive_warning(re->hives[id])) != NULL) {
+		re->changes = xreallocarray(re->changes, re->nchanges + 1,
+		    sizeof *re->changes);
+		re->changes[re->nchanges++] = xstrdup(w);
+	}
 	re->changed[id] = 1;
 	re->changes = xreallocarray(re->changes, re->nchanges + 1,
 	    sizeof *re->changes);
@@ -356,13 +365,16 @@ static const struct {
 	{ "qword", HIVE_REG_QWORD },
 };
 
+/* *raw: the type was given as a number (hex(4), 4), so its data is hex
+ * bytes as in a .reg file, whatever the type. */
 static int
-regedit_type(const char *s, uint32_t *type)
+regedit_type(const char *s, uint32_t *type, int *raw)
 {
 	unsigned long	 n;
 	size_t		 i;
 	char		*end;
 
+	*raw = 0;
 	if (strncasecmp(s, "REG_", 4) == 0)
 		s += 4;
 	for (i = 0; i < sizeof regedit_types / sizeof regedit_types[0]; i++) {
@@ -371,6 +383,7 @@ regedit_type(const char *s, uint32_t *type)
 			return 0;
 		}
 	}
+	*raw = 1;
 	if (strncasecmp(s, "hex(", 4) == 0)
 		s += 4;
 	errno = 0;
@@ -425,8 +438,9 @@ regedit_number(const char *s, uint64_t max, uint64_t *v, char **cause)
 	unsigned long long	 n;
 	char			*end;
 
+	/* Base 0 would read "010" as octal 8: decimal unless 0x. */
 	errno = 0;
-	n = strtoull(s, &end, 0);
+	n = strtoull(s, &end, strncasecmp(s, "0x", 2) == 0 ? 16 : 10);
 	if (errno != 0 || end == s || *end != '\0' || *s == '-' || n > max)
 		return set_cause(cause, "'%s' is not a number from 0 to %llu "
 		    "(decimal, or hex with 0x)", s, (unsigned long long)max);
@@ -442,14 +456,14 @@ regedit_parse_data(const char *typestr, char *const *args, int nargs,
 	uint8_t		*out, *u;
 	size_t		 ulen, n = 0;
 	uint32_t	 type;
-	int		 i;
+	int		 i, raw;
 
-	if (regedit_type(typestr, &type) != 0)
+	if (regedit_type(typestr, &type, &raw) != 0)
 		return set_cause(cause, "unknown value type '%s' (sz, "
 		    "expand_sz, multi_sz, dword, qword, binary, none, or "
 		    "hex(N))", typestr);
 	*typep = type;
-	switch (type) {
+	switch (raw ? HIVE_REG_BINARY : type) {
 	case HIVE_REG_SZ:
 	case HIVE_REG_EXPAND_SZ:
 	case HIVE_REG_MULTI_SZ:
