@@ -6,6 +6,7 @@
 #define NTM_CLI_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "repair/repair.h"
 #include "util/util.h"
@@ -29,7 +30,14 @@ struct cmd_entry {
 	int		(*exec)(struct cmd_ctx *);	/* returns NTM_* */
 };
 
+#define NTM_VERSION	"0.1"
+
 /* cmd.c */
+/* Parse global options and run the command, as main() and each plan line
+ * do; base (may be NULL) gives the defaults, e.g. a plan's target. */
+int	 cli_exec(int argc, char **argv, const struct cmd_ctx *base);
+/* main.c */
+void	 cli_usage(FILE *);
 extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
 /* Print "usage: ntmend ... NAME USAGE" to stderr; returns NTM_USAGE. */
@@ -49,6 +57,8 @@ int	 cmd_commit(struct cmd_ctx *, struct target *, cmd_apply_fn,
 extern const struct cmd_entry cmd_scan_entry;
 extern const struct cmd_entry cmd_diagnose_entry;
 extern const struct cmd_entry cmd_fix_entry;
+extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_reg_entry;
 extern const struct cmd_entry cmd_pol_entry;
 extern const struct cmd_entry cmd_services_entry;

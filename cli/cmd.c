@@ -1,5 +1,6 @@
 /* cmd.c: the command table and what every command shares. */
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_info_entry,
 	&cmd_diagnose_entry,
 	&cmd_fix_entry,
+	&cmd_run_entry,
+	&cmd_report_entry,
 	&cmd_hash_entry,
 	&cmd_reg_entry,
 	&cmd_pol_entry,
@@ -144,4 +147,93 @@ cmd_commit(struct cmd_ctx *ctx, struct target *t, cmd_apply_fn apply,
 	}
 	journal_free(j);
 	return st;
+}
+
+int
+cli_exec(int argc, char **argv, const struct cmd_ctx *base)
+{
+	static const struct option	 longopts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "remove-hiberfile", no_argument, NULL, 'H' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cmd_ctx			 ctx;
+	const struct cmd_entry		*e;
+	int				 c;
+
+	if (base != NULL)
+		ctx = *base;
+	else
+		memset(&ctx, 0, sizeof ctx);
+	ctx.argc = 0;
+	ctx.argv = NULL;
+	/* '+': options end at the command name; the rest are its own.
+	 * optind 0 restarts getopt, as a plan runs one line after another. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+t:nhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			ctx.target = optarg;
+			break;
+		case 'j':
+			ctx.json = 1;
+			break;
+		case 'n':
+			ctx.dry_run = 1;
+			break;
+		case 'y':
+			ctx.yes = 1;
+			break;
+		case 'H':
+			ctx.discard_hiber = 1;
+			break;
+		case 'F':
+			ctx.force = 1;
+			break;
+		case 'h':
+			cli_usage(stdout);
+			return NTM_OK;
+		case 'V':
+			printf("ntmend %s\n", NTM_VERSION);
+			return NTM_OK;
+		default:
+			cli_usage(stderr);
+			return NTM_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		cli_usage(stderr);
+		return NTM_USAGE;
+	}
+	if ((e = cmd_find(argv[0])) == NULL) {
+		out_error("unknown command '%s' (ntmend --help lists them)",
+		    argv[0]);
+		return NTM_USAGE;
+	}
+	/* Options may also follow the command: "ntmend info --json". */
+	ctx.argv = xcalloc((size_t)argc + 1, sizeof *ctx.argv);
+	ctx.argv[ctx.argc++] = argv[0];
+	for (c = 1; c < argc; c++) {
+		if (strcmp(argv[c], "--json") == 0)
+			ctx.json = 1;
+		else if (strcmp(argv[c], "--dry-run") == 0)
+			ctx.dry_run = 1;
+		else if (strcmp(argv[c], "--yes") == 0)
+			ctx.yes = 1;
+		else if (strcmp(argv[c], "--force") == 0)
+			ctx.force = 1;
+		else
+			ctx.argv[ctx.argc++] = argv[c];
+	}
+	c = e->exec(&ctx);
+	free(ctx.argv);
+	return c;
 }

@@ -529,4 +529,17 @@ void	 fix_change(struct fixctx *, const char *fmt, ...) NTM_PRINTF(2, 3);
 void	 fix_for_findings(const struct finding *, size_t n,
 	     const struct fix ***fixes, size_t *nfixes);
 
+/* report.c: one report per PC run (JSON + CRLF text), fleet summaries.
+ * The document is built by the runner (schema set here). */
+#include <jansson.h>
+char	*report_text(json_t *doc);
+/* Write DIR/<computer name>-<UTC time>.json and .txt; *jsonpath (may be
+ * NULL) gets the .json's path, caller frees. */
+int	 report_write(const char *dir, json_t *doc, char **jsonpath,
+	     char **cause);
+/* Every report in dir (sorted by computer, then time) as a JSON array;
+ * files that are not reports are named in *skipped (caller frees). */
+int	 report_load_all(const char *dir, json_t **reports, char ***skipped,
+	     size_t *nskipped, char **cause);
+
 #endif
