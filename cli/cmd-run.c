@@ -115,6 +115,40 @@ plan_step(struct cmd_ctx *base, char **words, int n, char **output)
 	return st;
 }
 
+/* The last non-empty line of a step's output: its error, for the fleet
+ * table; borrowed until the next call. */
+static const char *
+last_line(const char *out)
+{
+	static char	 line[512];
+	const char	*end, *start;
+
+	end = out + strlen(out);
+	while (end > out && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	for (start = end; start > out && start[-1] != '\n'; start--)
+		;
+	snprintf(line, sizeof line, "%.*s", (int)(end - start), start);
+	return line;
+}
+
+/* Who the PC is for the report's name and the fleet table: its computer
+ * name, or for a volume nothing can be read from (BitLocker) the disk it
+ * is on, so the row still tells the technician which PC it was. */
+static char *
+run_pc_name(json_t *windows, const char *target)
+{
+	const char	*name, *base;
+
+	name = json_string_value(json_object_get(windows, "computer_name"));
+	if (name != NULL && *name != '\0')
+		return xstrdup(name);
+	if (target == NULL)
+		return xstrdup("unknown-pc");
+	base = strrchr(target, '/');
+	return xprintf("unknown-%s", base != NULL ? base + 1 : target);
+}
+
 static double
 now_seconds(void)
 {
@@ -290,8 +324,9 @@ cmd_run_exec(struct cmd_ctx *ctx)
 		 * usage errors, unsafe targets and failures stop the plan. */
 		if (st >= NTM_USAGE) {
 			reason = xprintf("line %zu (%s) failed with exit "
-			    "status %d", lineno, json_string_value(
-			    json_object_get(v, "line")), st);
+			    "status %d: %s", lineno, json_string_value(
+			    json_object_get(v, "line")), st, last_line(
+			    json_string_value(json_object_get(v, "output"))));
 			failed = 1;
 		}
 	}
@@ -319,6 +354,9 @@ cmd_run_exec(struct cmd_ctx *ctx)
 		result = "fixed";
 
 report:
+	json_object_set_new(doc, "pc", json_string(line =
+	    run_pc_name(windows, ctx->target)));
+	free(line);
 	json_object_set_new(doc, "windows", windows);
 	json_object_set_new(doc, "steps", steps);
 	json_object_set_new(doc, "findings_before", before);
@@ -435,7 +473,7 @@ cmd_report_exec(struct cmd_ctx *ctx)
 	 * then time): a PC fixed on its second run is fixed. */
 	latest = json_object();
 	json_array_foreach(reports, i, r) {
-		name = js(json_object_get(r, "windows"), "computer_name");
+		name = js(r, "pc");
 		json_object_set(latest, *name != '\0' ? name : "unknown-pc",
 		    r);
 	}

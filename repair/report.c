@@ -91,7 +91,7 @@ report_text(json_t *doc)
 	size_t	 i;
 
 	w = json_object_get(doc, "windows");
-	text_add(&out, "ntmend report for %s\r\n", jget(w, "computer_name"));
+	text_add(&out, "ntmend report for %s\r\n", jget(doc, "pc"));
 	text_add(&out, "Windows:  %s %s (%s) %s\r\n", jget(w, "product"),
 	    jget(w, "display_version"), jget(w, "version"),
 	    jget(w, "architecture"));
@@ -136,8 +136,7 @@ report_write(const char *dir, json_t *doc, char **jsonpath, char **cause)
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-	name = report_safe_name(jget(json_object_get(doc, "windows"),
-	    "computer_name"));
+	name = report_safe_name(jget(doc, "pc"));
 	base = xprintf("%s/%s-%s", dir, name, stamp);
 	free(name);
 	js = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -169,8 +168,7 @@ report_cmp(const void *a, const void *b)
 	json_t	*ja = *(json_t *const *)a, *jb = *(json_t *const *)b;
 	int	 c;
 
-	c = strcmp(jget(json_object_get(ja, "windows"), "computer_name"),
-	    jget(json_object_get(jb, "windows"), "computer_name"));
+	c = strcmp(jget(ja, "pc"), jget(jb, "pc"));
 	return c != 0 ? c : strcmp(jget(ja, "started"), jget(jb, "started"));
 }
 
