@@ -684,7 +684,9 @@ dir_names(struct vol *vol, const char *dir, char ***v, size_t *n,
 		free(names.v);
 		return -1;
 	}
-	qsort(names.v, names.n, sizeof *names.v, cmp_names);
+	/* An empty directory has no array: qsort's is declared nonnull. */
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof *names.v, cmp_names);
 	*v = names.v;
 	*n = names.n;
 	return 0;
