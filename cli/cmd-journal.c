@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -70,15 +71,44 @@ static int
 cmd_undo_exec(struct cmd_ctx *ctx)
 {
 	struct target	 t;
-	char		*cause = NULL, *id = NULL;
-	int		 st;
+	const char	*want = ctx->argc == 2 ? ctx->argv[1] : NULL;
+	char		*cause = NULL, *id = NULL, **ids;
+	size_t		 nids, i;
+	int		 st, flags = TARGET_WRITE;
 
 	if (ctx->argc > 2)
 		return cmd_usage(&cmd_undo_entry);
-	if ((st = cmd_target_open(ctx, TARGET_WRITE, &t)) != NTM_OK)
+	/*
+	 * Not cmd_target_open: rolling back interrupted journals first is
+	 * this command's own work, and when that rolls back the journal
+	 * asked for (or, without an id, the newest), it is the undo. Left
+	 * to cmd_target_open, undo after a crash recovered the volume and
+	 * then failed: "no journal to undo".
+	 */
+	if (ctx->discard_hiber)
+		flags |= TARGET_DISCARD_HIBER;
+	if ((st = target_open(ctx->target, flags, &t, &cause)) != NTM_OK) {
+		out_error("%s", cause);
+		free(cause);
 		return st;
-	if (journal_undo(t.vol, ctx->argc == 2 ? ctx->argv[1] : NULL, &id,
-	    &cause) != 0) {
+	}
+	if (journal_recover(t.vol, &ids, &nids, &cause) != 0) {
+		out_error("undo: an interrupted change cannot be rolled back: "
+		    "%s", cause);
+		free(cause);
+		target_close(&t);
+		return NTM_FAILED;
+	}
+	for (i = 0; i < nids; i++) {
+		out_warning("rolled back %s, a change that was interrupted",
+		    ids[i]);
+		if (id == NULL && (want == NULL || strcmp(ids[i], want) == 0))
+			id = ids[i];
+		else
+			free(ids[i]);
+	}
+	free(ids);
+	if (id == NULL && journal_undo(t.vol, want, &id, &cause) != 0) {
 		out_error("undo: %s", cause);
 		free(cause);
 		target_close(&t);
