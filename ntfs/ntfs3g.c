@@ -751,12 +751,13 @@ n3_node_name(struct n3 *p, struct n3_node *nd, u64 dir, const ntfschar *want,
 }
 
 /*
- * Move a name of nd in dir to the Win32 namespace, in the MFT record and
- * in the directory's index entry (both hold a copy of the FILE_NAME).
+ * Move a name of nd in dir to another namespace (FILE_NAME_WIN32 for new
+ * names, FILE_NAME_POSIX before deleting one), in the MFT record and in
+ * the directory's index entry (both hold a copy of the FILE_NAME).
  */
 static int
-n3_set_win32(struct n3_node *nd, struct n3_node *dir, const ntfschar *name,
-    u8 len)
+n3_set_namespace(struct n3_node *nd, struct n3_node *dir,
+    const ntfschar *name, u8 len, u8 type)
 {
 	ntfs_attr_search_ctx	*actx;
 	ntfs_index_context	*icx;
@@ -782,8 +783,8 @@ n3_set_win32(struct n3_node *nd, struct n3_node *dir, const ntfschar *name,
 	    icx->data_len >= sizeof(FILE_NAME_ATTR) &&
 	    MREF_LE(icx->entry->indexed_file) == nd->mft) {
 		fnx = icx->data;
-		fn->file_name_type = FILE_NAME_WIN32;
-		fnx->file_name_type = FILE_NAME_WIN32;
+		fn->file_name_type = type;
+		fnx->file_name_type = type;
 		ntfs_inode_mark_dirty(actx->ntfs_ino);
 		ntfs_index_entry_mark_dirty(icx);
 		r = 0;
@@ -793,6 +794,46 @@ n3_set_win32(struct n3_node *nd, struct n3_node *dir, const ntfschar *name,
 out:
 	ntfs_attr_put_search_ctx(actx);
 	return r;
+}
+
+static int
+n3_set_win32(struct n3_node *nd, struct n3_node *dir, const ntfschar *name,
+    u8 len)
+{
+	return n3_set_namespace(nd, dir, name, len, FILE_NAME_WIN32);
+}
+
+/*
+ * ntfs_delete takes a Win32 name for half of a Win32 + DOS pair and
+ * insists on finding the DOS half, failing with ENOENT when there is none.
+ * A Win32 name without a DOS alias is what ntmend creates, and what
+ * Windows creates on volumes with 8.3 names turned off; such a name is
+ * moved to the POSIX namespace first, which ntfs_delete removes alone.
+ */
+static int
+n3_prepare_delete(struct n3_node *nd, struct n3_node *dir,
+    const ntfschar *name, u8 len)
+{
+	ntfs_attr_search_ctx	*ctx;
+	FILE_NAME_ATTR		*fn;
+	int			 win32 = 0, dos = 0;
+
+	if ((ctx = ntfs_attr_get_search_ctx(nd->ni, NULL)) == NULL)
+		return -1;
+	while ((fn = n3_fn_next(ctx)) != NULL) {
+		if (MREF_LE(fn->parent_directory) != dir->mft)
+			continue;
+		if (fn->file_name_type == FILE_NAME_DOS)
+			dos = 1;
+		else if (fn->file_name_type == FILE_NAME_WIN32 &&
+		    fn->file_name_length == len &&
+		    memcmp(fn->file_name, name, len * 2u) == 0)
+			win32 = 1;
+	}
+	ntfs_attr_put_search_ctx(ctx);
+	if (!win32 || dos)
+		return 0;
+	return n3_set_namespace(nd, dir, name, len, FILE_NAME_POSIX);
 }
 
 /* A name ntmend may give a new file: what Win32 accepts (no "*?:<>|\/",
@@ -1408,6 +1449,15 @@ n3_delete(struct n3 *p, struct n3_node *nd, struct n3_node *dir,
 	}
 	n3_node_unlink(p, nd);
 	n3_node_unlink(p, dir);
+	if (n3_prepare_delete(nd, dir, name, len) != 0) {
+		/* ntfs_delete would have closed both; keep that promise. */
+		ntfs_inode_close(nd->ni);
+		ntfs_inode_close(dir->ni);
+		free(nd);
+		free(dir);
+		n3_forget(p);
+		return -1;
+	}
 	r = ntfs_delete(p->nv, NULL, nd->ni, dir->ni, name, len);
 	free(nd);
 	free(dir);

@@ -1230,6 +1230,20 @@ test_rename(void **state)
 	free(img);
 }
 
+/* Create a small file through the layer (Win32 name, inherited SD). */
+static void
+nt_create(struct vol *vol, const char *path, const char *data, size_t len)
+{
+	struct vol_file	*f;
+	char		*cause = NULL;
+
+	if ((f = vol_file_create(vol, path, &cause)) == NULL)
+		fail_msg("%s: %s", path, cause);
+	assert_int_equal(vol_file_pwrite(f, data, len, 0), (ssize_t)len);
+	if (vol_file_close(f, &cause) != 0)
+		fail_msg("%s: %s", path, cause);
+}
+
 static void
 test_unlink(void **state)
 {
@@ -1272,9 +1286,26 @@ test_unlink(void **state)
 	assert_int_equal(vol_stat(vol, "Full\\two.txt", &sb, &cause), 0);
 	assert_int_equal(sb.nlink, 1);
 	assert_false(vol_exists(vol, "one.txt"));
+	/* Names ntmend creates are Win32 without a DOS alias (as Windows
+	 * makes them with 8.3 names off); libntfs-3g's ntfs_delete alone
+	 * cannot remove those (it looks for the DOS half): undo once failed
+	 * here. Files, a directory, and a renamed file. */
+	if (vol_mkdir_p(vol, "Made\\Sub", &cause) != 0)
+		fail_msg("%s", cause);
+	nt_create(vol, "Made\\Sub\\new file.bin", "x", 1);
+	nt_create(vol, "Made\\moved.bin", "y", 1);
+	if (vol_rename(vol, "Made\\moved.bin", "Made\\Sub\\moved again.bin",
+	    &cause) != 0)
+		fail_msg("%s", cause);
+	if (vol_unlink(vol, "made\\sub\\NEW FILE.BIN", &cause) != 0 ||
+	    vol_unlink(vol, "Made\\Sub\\moved again.bin", &cause) != 0 ||
+	    vol_unlink(vol, "Made\\Sub", &cause) != 0 ||
+	    vol_unlink(vol, "Made", &cause) != 0)
+		fail_msg("%s", cause);
 	vol_close(vol);
 
 	nt_mount(t, img, 0);
+	assert_false(nt_mexists(t, "Made"));
 	assert_false(nt_mexists(t, "Temp/InFlight/sechost.dll"));
 	assert_false(nt_mexists(t, "Temp/InFlight/empty"));
 	assert_true(nt_mexists(t, "Temp/InFlight"));
