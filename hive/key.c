@@ -7,11 +7,9 @@
  */
 
 #include <errno.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <wctype.h>
 
 #include "hive/hive.h"
 #include "util/util.h"
@@ -27,88 +25,10 @@
  * as hivex's strcasecmp does. hivex_special's "abcd_äöüß" is the same key
  * as "ABCD_ÄÖÜß" to Windows.
  */
-static locale_t
-hive_upcase_locale(void)
-{
-	static locale_t	loc;
-	static int	tried;
-
-	/* Made once and kept for the process: C.UTF-8 gives towupper_l
-	 * the Unicode tables whatever the caller's locale is. */
-	if (!tried) {
-		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-		tried = 1;
-	}
-	return loc;
-}
-
-/* The next code point of UTF-8; a byte that starts no valid sequence is
- * itself with bit 31 set, so it matches only the same byte. */
-static uint32_t
-hive_utf8_next(const char **sp)
-{
-	const uint8_t	*s = (const uint8_t *)*sp;
-	uint32_t	 c, min;
-	size_t		 n, i;
-
-	if (s[0] < 0x80) {
-		*sp += 1;
-		return s[0];
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 1;
-		c = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 2;
-		c = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 3;
-		c = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		goto bad;
-	for (i = 1; i <= n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto bad;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		goto bad;
-	*sp += n + 1;
-	return c;
-
-bad:
-	*sp += 1;
-	return 0x80000000u | s[0];
-}
-
-static uint32_t
-hive_upcase(uint32_t c)
-{
-	locale_t	loc;
-
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 'A';
-	if (c < 0x80 || (c & 0x80000000u) || (loc = hive_upcase_locale()) ==
-	    (locale_t)0)
-		return c;
-	return (uint32_t)towupper_l((wint_t)c, loc);
-}
-
 int
 hive_name_equal(const char *a, const char *b)
 {
-	uint32_t	ca, cb;
-
-	while (*a != '\0' && *b != '\0') {
-		ca = hive_utf8_next(&a);
-		cb = hive_utf8_next(&b);
-		if (ca != cb && hive_upcase(ca) != hive_upcase(cb))
-			return 0;
-	}
-	return *a == *b;
+	return casefold_equal(a, b);
 }
 
 /* Does s hold anything but ASCII (where hivex's own compare falls

@@ -241,103 +241,6 @@ reg_units(const char *s, size_t len)
 	return n;
 }
 
-/*
- * Upper case of a UTF-16 unit as Windows compares key and value names
- * (RtlUpcaseUnicodeChar): the simple Unicode upper-case mapping. This
- * covers the scripts whose letters have case and that Windows names are
- * written in (Latin with its extensions, Greek, Cyrillic, Armenian,
- * fullwidth forms); other units are their own upper case. German and
- * French installations have key names with umlauts and accents, and
- * "Ä" and "ä" must be one key, as they are for Windows.
- */
-static uint16_t
-reg_upcase(uint16_t u)
-{
-	if (u < 0x80)
-		return (u >= 'a' && u <= 'z') ? u - 0x20 : u;
-	if (u < 0x100) {
-		if (u == 0xb5)
-			return 0x39c;
-		if (u >= 0xe0 && u <= 0xfe && u != 0xf7)
-			return u - 0x20;
-		if (u == 0xff)
-			return 0x178;
-		return u;
-	}
-	if (u < 0x180) {
-		if (u == 0x131)
-			return 'I';
-		if (u == 0x17f)
-			return 'S';
-		if ((u < 0x138 || (u >= 0x14a && u < 0x178)) && (u & 1) &&
-		    u != 0x131)
-			return u - 1;
-		if (((u > 0x138 && u < 0x149) || (u > 0x179 && u < 0x17f)) &&
-		    !(u & 1))
-			return u - 1;
-		return u;
-	}
-	if (u >= 0x3ac && u <= 0x3ce) {
-		if (u == 0x3ac)
-			return 0x386;
-		if (u <= 0x3af)
-			return u - 37;
-		if (u == 0x3c2)
-			return 0x3a3;
-		if (u >= 0x3b1 && u <= 0x3cb)
-			return u - 0x20;
-		if (u == 0x3cc)
-			return 0x38c;
-		if (u >= 0x3cd)
-			return u - 63;
-		return u;
-	}
-	if (u >= 0x430 && u <= 0x52f) {
-		if (u <= 0x44f)
-			return u - 0x20;
-		if (u <= 0x45f)
-			return u - 0x50;
-		if (u == 0x4cf)
-			return 0x4c0;
-		if ((u >= 0x4c1 && u <= 0x4ce))
-			return (u & 1) ? u : u - 1;
-		if ((u >= 0x460 && u <= 0x481) || (u >= 0x48a && u <= 0x4bf) ||
-		    u >= 0x4d0)
-			return (u & 1) ? u - 1 : u;
-		return u;
-	}
-	if (u >= 0x561 && u <= 0x586)
-		return u - 0x30;
-	if ((u >= 0x1e00 && u <= 0x1e95) || (u >= 0x1ea0 && u <= 0x1eff))
-		return (u & 1) ? u - 1 : u;
-	if (u >= 0xff41 && u <= 0xff5a)
-		return u - 0x20;
-	return u;
-}
-
-/* Compare two UTF-8 names as Windows orders and matches key and value
- * names: upper-cased UTF-16 units, then length. */
-static int
-reg_name_cmp(const char *a, const char *b)
-{
-	struct reg_u16it	ia, ib;
-	int			ua, ub;
-	uint16_t		ca, cb;
-
-	reg_u16it_init(&ia, a, strlen(a));
-	reg_u16it_init(&ib, b, strlen(b));
-	for (;;) {
-		ua = reg_u16it_next(&ia);
-		ub = reg_u16it_next(&ib);
-		if (ua == -1 || ub == -1)
-			return (ua != -1) - (ub != -1);
-		ca = reg_upcase((uint16_t)ua);
-		cb = reg_upcase((uint16_t)ub);
-		if (ca != cb)
-			return ca < cb ? -1 : 1;
-	}
-}
-
 static int
 reg_is_ascii(const char *s)
 {
@@ -1428,7 +1331,7 @@ reg_child_find(hive_h *h, hive_node_h parent, const char *name,
 			return set_cause(cause, "cannot read a subkey name: %s",
 			    reg_errno(e));
 		}
-		if (reg_name_cmp(kname, name) == 0) {
+		if (casefold_cmp(kname, name) == 0) {
 			*child = kids[i];
 			free(kname);
 			break;
@@ -1471,14 +1374,14 @@ reg_child_check_order(hive_h *h, hive_node_h parent, hive_node_h child,
 		errno = 0;
 		if ((other = hivex_node_name(h, kids[i - 1])) == NULL)
 			goto name_fail;
-		bad = reg_name_cmp(other, name) >= 0;
+		bad = casefold_cmp(other, name) >= 0;
 	}
 	if (!bad && kids[i + 1] != 0) {
 		free(other);
 		errno = 0;
 		if ((other = hivex_node_name(h, kids[i + 1])) == NULL)
 			goto name_fail;
-		bad = reg_name_cmp(name, other) >= 0;
+		bad = casefold_cmp(name, other) >= 0;
 	}
 	if (bad) {
 		ex = reg_key_excerpt(other);
@@ -1508,7 +1411,7 @@ reg_resolve(struct reg_cursor *c, char **comps, size_t n, int create,
 	hive_node_h	cur, child;
 	size_t		p = 0, i;
 
-	while (p < c->n && p < n && reg_name_cmp(c->comps[p], comps[p]) == 0)
+	while (p < c->n && p < n && casefold_cmp(c->comps[p], comps[p]) == 0)
 		p++;
 	reg_cursor_truncate(c, p);
 	cur = p == 0 ? c->root : c->nodes[p - 1];
@@ -1595,7 +1498,7 @@ reg_values_apply(hive_h *h, hive_node_h node, const struct reg_op *ops,
 
 	for (i = 0; i < nops; i++) {
 		for (k = 0; k < n; k++) {
-			if (reg_name_cmp(set[k].key, ops[i].name) == 0)
+			if (casefold_cmp(set[k].key, ops[i].name) == 0)
 				break;
 		}
 		if (ops[i].type == REG_OP_VALUE_SET) {
@@ -1671,7 +1574,7 @@ reg_key_place(const char *key, char **rcomps, size_t nr, char ***comps,
 		return -1;
 	m = *n < nr ? *n : nr;
 	for (i = 0; i < m; i++) {
-		if (reg_name_cmp((*comps)[i], rcomps[i]) != 0)
+		if (casefold_cmp((*comps)[i], rcomps[i]) != 0)
 			return 0;
 	}
 	*in = *n >= nr;

@@ -9,8 +9,7 @@
  *
  * Windows names are case-insensitive and Linux mounts mostly are not, so
  * each component is tried as spelled and then matched against the
- * directory's entries with Unicode simple case folding, which is what
- * NTFS's $UpCase table does.
+ * directory's entries as NTFS's $UpCase table does (casefold_equal).
  */
 
 #include <sys/types.h>
@@ -21,12 +20,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <wctype.h>
 
 #include "ntfs/private.h"
 #include "util/util.h"
@@ -52,7 +49,6 @@ struct dir_vol {
 	int		 rootfd;
 	int		 mount_ro;	/* statvfs ST_RDONLY */
 	int		 no_xattrs;	/* the mount has no NTFS xattrs */
-	locale_t	 loc;		/* C.UTF-8 for towupper_l, or 0 */
 };
 
 struct dir_file {
@@ -69,82 +65,6 @@ struct dir_loc {
 };
 
 static const struct vol_ops	dir_ops;
-
-/*
- * The next code point of a UTF-8 string. A byte that does not start a
- * valid sequence comes back as itself with bit 31 set: it then matches
- * only the same byte, and a damaged name still resolves to itself.
- */
-static uint32_t
-dir_utf8_next(const char **sp)
-{
-	const uint8_t	*s = (const uint8_t *)*sp;
-	uint32_t	 c, min;
-	size_t		 n, i;
-
-	if (s[0] < 0x80) {
-		*sp += 1;
-		return s[0];
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 1;
-		c = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 2;
-		c = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 3;
-		c = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		goto bad;
-	for (i = 1; i <= n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto bad;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		goto bad;
-	*sp += n + 1;
-	return c;
-
-bad:
-	*sp += 1;
-	return 0x80000000u | s[0];
-}
-
-/*
- * NTFS upcases UTF-16 units one for one, so characters outside the BMP
- * (stored as surrogate pairs) never change case; inside it, towupper is
- * the same simple mapping.
- */
-static uint32_t
-dir_fold(struct dir_vol *dv, uint32_t c)
-{
-	if (c >= 0x10000)
-		return c;
-	if (dv->loc != (locale_t)0)
-		return (uint32_t)towupper_l((wint_t)c, dv->loc);
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 'A';
-	return c;
-}
-
-static int
-dir_name_equal(struct dir_vol *dv, const char *a, const char *b)
-{
-	uint32_t	ca, cb;
-
-	while (*a != '\0' && *b != '\0') {
-		ca = dir_utf8_next(&a);
-		cb = dir_utf8_next(&b);
-		if (ca != cb && dir_fold(dv, ca) != dir_fold(dv, cb))
-			return 0;
-	}
-	return *a == '\0' && *b == '\0';
-}
 
 /*
  * The name of want in directory dirfd. As spelled when that exists and
@@ -189,7 +109,7 @@ dir_find(struct dir_vol *dv, int dirfd, const char *want, int real,
 			best = xstrdup(de->d_name);
 			break;
 		}
-		if (!dir_name_equal(dv, de->d_name, want))
+		if (!casefold_equal(de->d_name, want))
 			continue;
 		if (have_ino && de->d_ino != sb->st_ino)
 			continue;
@@ -414,8 +334,6 @@ dir_close(struct vol *vol)
 	if (dv == NULL)
 		return;
 	close(dv->rootfd);
-	if (dv->loc != (locale_t)0)
-		freelocale(dv->loc);
 	free(dv);
 	vol->priv = NULL;
 }
@@ -805,7 +723,7 @@ dir_rename(struct vol *vol, const char *const *from, size_t nfrom,
 		if (fstat(lf.dirfd, &pf) == 0 && fstat(lt.dirfd, &pt) == 0 &&
 		    pf.st_dev == pt.st_dev && pf.st_ino == pt.st_ino &&
 		    lf.sb.st_ino == lt.sb.st_ino &&
-		    dir_name_equal(vol->priv, lf.name, to[nto - 1]) &&
+		    casefold_equal(lf.name, to[nto - 1]) &&
 		    strcmp(lf.name, to[nto - 1]) != 0)
 			recase = 1;
 		else {
@@ -1116,8 +1034,6 @@ vol_dir_open(const struct vol_where *where, int flags, struct vol **vp,
 	dv = xcalloc(1, sizeof *dv);
 	dv->rootfd = fd;
 	dv->mount_ro = (sv.f_flag & ST_RDONLY) != 0;
-	/* Built into glibc since 2.35; without it only ASCII folds. */
-	dv->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 
 	vol = xcalloc(1, sizeof *vol);
 	vol->ops = &dir_ops;

@@ -1,7 +1,7 @@
 /*
  * util.h: the bottom layer every module may use: allocation that cannot
- * fail, formatted strings, bounded little-endian readers and UTF-16LE
- * conversion.
+ * fail, formatted strings, bounded little-endian readers, UTF-16LE
+ * conversion and Windows' case-insensitive name comparison.
  */
 #ifndef NTM_UTIL_H
 #define NTM_UTIL_H
@@ -92,6 +92,18 @@ char	*utf16le_to_utf8(const void *src, size_t len);
  * without terminator; the buffer ends with a 2-byte NUL. Caller frees.
  * Returns NULL for invalid UTF-8. */
 void	*utf8_to_utf16le(const char *src, size_t *outlen);
+
+/*
+ * casefold.c: NUL-terminated UTF-8 names compared as Windows compares file
+ * names ($UpCase) and registry key and value names: each UTF-16 unit
+ * upper-cased by Unicode's simple mapping (BMP only). A byte that is not
+ * valid UTF-8 matches only the same byte.
+ */
+/* 1 if a and b are the same name to Windows, else 0. */
+int	 casefold_equal(const char *a, const char *b);
+/* <0, 0, >0 in Windows' order of names (as registry subkey lists are
+ * sorted): upper-cased UTF-16 units, then the shorter first. */
+int	 casefold_cmp(const char *a, const char *b);
 
 /* hex.c */
 /* Lowercase hex of len bytes; caller frees. */
