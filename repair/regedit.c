@@ -168,12 +168,16 @@ regedit_apply_one(struct hive *h, enum hive_id id, enum reg_op_type type,
 	return ret;
 }
 
+/* Data shown in a change line, in characters of its text. */
+#define NTM_MAX_CHANGE_DATA	120
+
 /* "REG_DWORD 4" for the change lines; caller frees. */
 static char *
 regedit_describe(uint32_t type, const void *data, size_t len)
 {
 	struct hive_value	 v;
 	char			*s, *t, *out;
+	size_t			 n;
 
 	v.name = NULL;
 	v.type = type;
@@ -181,6 +185,16 @@ regedit_describe(uint32_t type, const void *data, size_t len)
 	v.len = len;
 	s = hive_value_format(&v);
 	t = hive_type_name(type);
+	/* A change line is one line: a 16 KB binary value printed whole
+	 * buried every other line of the output. */
+	if (strlen(s) > NTM_MAX_CHANGE_DATA) {
+		n = NTM_MAX_CHANGE_DATA;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		xasprintf(&out, "%.*s... (%zu bytes)", (int)n, s, len);
+		free(s);
+		s = out;
+	}
 	out = xprintf("%s %s", t, s);
 	free(s);
 	free(t);
