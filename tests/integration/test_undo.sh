@@ -156,3 +156,39 @@ check_match "undo with nothing to undo: says so" "$(cat "$T/err")" 'no journal t
 tree_list "$img" "$T/end"
 same "after undo: every file of the volume byte-identical, ntmend\\ gone" "$T/before" "$T/end"
 check_eq "after undo: no ntmend\\ on the volume" "$(grep -c ' \./ntmend' "$T/end")" 0
+
+# The same on the directory backend: the partition mounted read-write by
+# ntfs-3g and given to ntmend as a directory. Listed through the same mount
+# (ntmend reaches it with plain file calls, the listing with find).
+"$MKF" --layout bare --size 256 "$T/rw.img" >"$T/mkf.log" 2>&1 ||
+    { not_ok "mkfixture --layout bare failed: $(tail -1 "$T/mkf.log")"; exit 1; }
+mkdir -p "$T/rw"
+ntfs-3g "$T/rw.img" "$T/rw" && t_mounts+=("$T/rw")
+dir_list() {
+	(cd "$T/rw" && find . -print0 | LC_ALL=C sort -z | while IFS= read -r -d '' p; do
+		if [ -f "$p" ]; then
+			printf 'f %s %s %s\n' "$(stat -c %s "$p")" "$(sha256sum <"$p" | cut -c1-64)" "$p"
+		else
+			printf 'd - - %s\n' "$p"
+		fi
+	done) >"$1"
+}
+dir_list "$T/dir.before"
+dn=0
+for c in "reg set HKLM\\SYSTEM\\CurrentControlSet\\Services\\wuauserv Start dword 4" \
+    "reg import $T/mix.reg" "reg del HKLM\\SYSTEM\\CurrentControlSet\\Services\\BITS"; do
+	read -r -a argv <<<"$c"
+	"$NTMEND" -t "$T/rw" "${argv[@]}" >/dev/null 2>&1
+	check_eq "directory: change: $c" "$?" 0
+	dn=$((dn + 1))
+done
+check_eq "directory: journals" "$("$NTMEND" -t "$T/rw" --json journal | jq '.journals | length')" "$dn"
+dir_list "$T/dir.mid"
+check "directory: the changes are on the volume" test "$(grep -c 'config/SYSTEM$\|config/SOFTWARE$\|config/DEFAULT$' <(diff "$T/dir.before" "$T/dir.mid"))" -ge 6
+for i in $(seq 1 "$dn"); do
+	"$NTMEND" -t "$T/rw" undo >/dev/null 2>"$T/err"
+	check_eq "directory: undo $i" "$?" 0
+done
+dir_list "$T/dir.end"
+same "directory: after undo every file byte-identical, ntmend\\ gone" "$T/dir.before" "$T/dir.end"
+t_umount "$T/rw"
