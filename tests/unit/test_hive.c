@@ -20,38 +20,7 @@
 #include "hive/hive.h"
 #include "util/util.h"
 
-struct fx {
-	char	*dir;
-	char	*scratch;
-};
-
-static const char *
-testdata(void)
-{
-	const char	*d = getenv("NTM_TESTDATA");
-
-	return d != NULL ? d : "../shared/testdata";
-}
-
-/* Decompress (or copy) testdata hives/NAME into the test's directory as
- * AS (NULL: the same name). */
-static char *
-fx_file(struct fx *fx, const char *name, const char *as)
-{
-	char	*src, *dst, *cmd;
-
-	xasprintf(&src, "%s/hives/%s", testdata(), name);
-	xasprintf(&dst, "%s/%s", fx->dir, as != NULL ? as : name);
-	if (access(src, R_OK) == 0)
-		xasprintf(&cmd, "cp '%s' '%s' && chmod u+w '%s'", src, dst,
-		    dst);
-	else
-		xasprintf(&cmd, "xz -dc '%s.xz' > '%s'", src, dst);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(src);
-	return dst;
-}
+#include "testlib.h"
 
 static struct hive *
 fx_open(const char *path)
@@ -68,19 +37,15 @@ fx_open(const char *path)
 static char *
 hivexget(const char *file, const char *key, const char *name)
 {
-	char	*cmd, buf[4096];
+	char	*out;
 	size_t	 n;
-	FILE	*f;
 
-	xasprintf(&cmd, "hivexget '%s' '%s' '%s'", file, key, name);
-	assert_non_null(f = popen(cmd, "r"));
-	n = fread(buf, 1, sizeof buf - 1, f);
-	assert_int_equal(pclose(f), 0);
-	free(cmd);
-	while (n > 0 && buf[n - 1] == '\n')
+	out = tl_sh("hivexget '%s' '%s' '%s'", file, key, name);
+	n = strlen(out);
+	while (n > 0 && out[n - 1] == '\n')
 		n--;
-	buf[n] = '\0';
-	return xstrdup(buf);
+	out[n] = '\0';
+	return out;
 }
 
 /* Flip bits of one byte of a file in place. */
@@ -113,53 +78,6 @@ fx_set_seq(const char *file, uint32_t seq1, uint32_t seq2)
 	close(fd);
 }
 
-/* A path in the test directory, freed with the fixture. */
-static const char *
-xasprintf_tmp(struct fx *fx, const char *name)
-{
-	free(fx->scratch);
-	xasprintf(&fx->scratch, "%s/%s", fx->dir, name);
-	return fx->scratch;
-}
-
-static char *
-fx_sha256(const char *file)
-{
-	char	*cmd, buf[128];
-	FILE	*f;
-
-	xasprintf(&cmd, "sha256sum '%s'", file);
-	assert_non_null(f = popen(cmd, "r"));
-	assert_non_null(fgets(buf, sizeof buf, f));
-	pclose(f);
-	free(cmd);
-	buf[64] = '\0';
-	return xstrdup(buf);
-}
-
-static int
-setup(void **state)
-{
-	struct fx	*fx = xcalloc(1, sizeof *fx);
-
-	fx->dir = tmpdir_create("ntmend-test-hive", NULL);
-	assert_non_null(fx->dir);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*fx = *state;
-
-	tmpdir_remove(fx->dir);
-	free(fx->scratch);
-	free(fx->dir);
-	free(fx);
-	return 0;
-}
-
 static void
 assert_string_value(struct hive *h, const char *key, const char *name,
     const char *want)
@@ -176,13 +94,13 @@ assert_string_value(struct hive *h, const char *key, const char *name,
 static void
 test_system(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	char		*path, *before, *after, *copy, *s, *cause = NULL;
 	int		 n;
 
-	path = fx_file(fx, "regipy_SYSTEM", "SYSTEM");
-	before = fx_sha256(path);
+	path = tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM");
+	before = tl_sha256(path);
 	h = fx_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_CLEAN);
 	assert_null(hive_warning(h));
@@ -190,7 +108,7 @@ test_system(void **state)
 	assert_int_equal(hive_header(h)->seq_primary, 0x369f);
 	/* hivex reads a private copy, not the file given. */
 	assert_string_not_equal(hive_file_path(h), path);
-	copy = fx_sha256(hive_file_path(h));
+	copy = tl_sha256(hive_file_path(h));
 	assert_string_equal(copy, before);
 	free(copy);
 
@@ -209,7 +127,7 @@ test_system(void **state)
 	free(s);
 
 	hive_close(h);
-	after = fx_sha256(path);
+	after = tl_sha256(path);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -236,13 +154,13 @@ test_values_vs_hivexget(void **state)
 		{ "ControlSet001\\Control", "WaitToKillServiceTimeout" },
 		{ "Select", "LastKnownGood" },
 	};
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct hive		*h;
 	struct hive_value	 val;
 	char			*path, *mine, *theirs, *k, *cause = NULL;
 	size_t			 i;
 
-	path = fx_file(fx, "regipy_SYSTEM", NULL);
+	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
 	h = fx_open(path);
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		if (hive_value_get(h, t[i].key, t[i].name, &val, &cause) != 0)
@@ -264,12 +182,12 @@ test_values_vs_hivexget(void **state)
 static void
 test_dirty_no_logs(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	const char	*w;
 	char		*path;
 
-	path = fx_file(fx, "regipy_SYSTEM_2", "SYSTEM");
+	path = tl_hive(fx->dir, "regipy_SYSTEM_2", "SYSTEM");
 	h = fx_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
 	assert_non_null(w = hive_warning(h));
@@ -289,14 +207,14 @@ test_dirty_no_logs(void **state)
 static void
 test_dirty_logs(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	const char	*w;
 	char		*path, *l1, *l2;
 
-	path = fx_file(fx, "regipy_SYSTEM_B", "SYSTEM");
-	l1 = fx_file(fx, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1");
-	l2 = fx_file(fx, "regipy_SYSTEM_B.LOG2", "SYSTEM.LOG2");
+	path = tl_hive(fx->dir, "regipy_SYSTEM_B", "SYSTEM");
+	l1 = tl_hive(fx->dir, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1");
+	l2 = tl_hive(fx->dir, "regipy_SYSTEM_B.LOG2", "SYSTEM.LOG2");
 	h = fx_open(path);
 	/* Good logs are replayed into the copy: reads see what Windows
 	 * would (Epoch is 0x1af before replay, 0x1b3 after). */
@@ -341,7 +259,7 @@ test_dirty_logs(void **state)
 	hive_close(h);
 
 	/* The hive's own logs, but the hive is past their records. */
-	free(fx_file(fx, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1"));
+	free(tl_hive(fx->dir, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1"));
 	fx_set_seq(path, 3000, 2999);
 	h = fx_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
@@ -361,16 +279,17 @@ test_dirty_logs(void **state)
 static void
 test_foreign_log(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	const char	*w;
-	char		*path;
+	char		*path, *log;
 
-	path = fx_file(fx, "regipy_SYSTEM_2", "SYSTEM");
-	free(fx_file(fx, "dfir_Win11_COMPONENTS.LOG2", "SYSTEM.LOG2"));
+	path = tl_hive(fx->dir, "regipy_SYSTEM_2", "SYSTEM");
+	free(tl_hive(fx->dir, "dfir_Win11_COMPONENTS.LOG2", "SYSTEM.LOG2"));
 	/* An empty .LOG (Windows 8.1+ keeps one) is no log at all. */
-	assert_int_equal(file_write_all(xasprintf_tmp(fx, "SYSTEM.LOG"), "",
-	    0, NULL), 0);
+	log = tl_path(fx->dir, "SYSTEM.LOG");
+	assert_int_equal(file_write_all(log, "", 0, NULL), 0);
+	free(log);
 	h = fx_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
 	w = hive_warning(h);
@@ -385,12 +304,12 @@ test_foreign_log(void **state)
 static void
 test_lowercase_logs(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	char		*path;
 
-	path = fx_file(fx, "regipy_SYSTEM_B", "SYSTEM");
-	free(fx_file(fx, "regipy_SYSTEM_B.LOG1", "SYSTEM.log1"));
+	path = tl_hive(fx->dir, "regipy_SYSTEM_B", "SYSTEM");
+	free(tl_hive(fx->dir, "regipy_SYSTEM_B.LOG1", "SYSTEM.log1"));
 	h = fx_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_LOGS);
 	assert_non_null(strstr(hive_warning(h), "changes in SYSTEM.LOG1 "));
@@ -402,12 +321,12 @@ test_lowercase_logs(void **state)
 static void
 test_clean_with_logs(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	char		*path;
 
-	path = fx_file(fx, "regipy_SYSTEM", "SYSTEM");
-	free(fx_file(fx, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1"));
+	path = tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM");
+	free(tl_hive(fx->dir, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1"));
 	h = fx_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_CLEAN);
 	assert_null(hive_warning(h));
@@ -420,11 +339,11 @@ test_clean_with_logs(void **state)
 static void
 test_corrupted(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h = (struct hive *)1;
 	char		*path, *cause = NULL;
 
-	path = fx_file(fx, "regipy_corrupted_system_hive", "SYSTEM");
+	path = tl_hive(fx->dir, "regipy_corrupted_system_hive", "SYSTEM");
 	assert_int_equal(hive_open_file(path, &h, &cause), -1);
 	assert_null(h);
 	assert_non_null(cause);
@@ -440,11 +359,11 @@ test_corrupted(void **state)
 static void
 test_bad_checksum(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	char		*path, *cause = NULL;
 
-	path = fx_file(fx, "hivex_minimal", "DEFAULT");
+	path = tl_hive(fx->dir, "hivex_minimal", "DEFAULT");
 	fx_poke(path, 100, 0x58);
 	assert_int_equal(hive_open_file(path, &h, &cause), -1);
 	assert_non_null(strstr(cause, "DEFAULT is damaged"));
@@ -457,11 +376,12 @@ test_bad_checksum(void **state)
 static void
 test_not_hives(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	char		*path, *cause = NULL;
 
-	path = fx_file(fx, "dfir_Win11_COMPONENTS.LOG2", "COMPONENTS.LOG2");
+	path = tl_hive(fx->dir, "dfir_Win11_COMPONENTS.LOG2",
+	    "COMPONENTS.LOG2");
 	assert_int_equal(hive_open_file(path, &h, &cause), -1);
 	assert_non_null(strstr(cause, "COMPONENTS.LOG2 is a transaction log "
 	    "(file type 6), not a hive"));
@@ -493,12 +413,12 @@ test_not_hives(void **state)
 static void
 test_close_removes_copy(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	struct stat	 sb;
 	char		*path, *copy;
 
-	path = fx_file(fx, "hivex_minimal", NULL);
+	path = tl_hive(fx->dir, "hivex_minimal", NULL);
 	h = fx_open(path);
 	copy = xstrdup(hive_file_path(h));
 	assert_int_equal(stat(copy, &sb), 0);
@@ -522,7 +442,7 @@ test_special_names(void **state)
 		"weird\xe2\x84\xa2",				/* weird™ */
 		"zero",
 	};
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct hive		*h;
 	struct hive_value	 val;
 	hive_node_h		 node, b, *children;
@@ -530,7 +450,7 @@ test_special_names(void **state)
 	size_t			 i;
 	uint32_t		 v;
 
-	path = fx_file(fx, "hivex_special", NULL);
+	path = tl_hive(fx->dir, "hivex_special", NULL);
 	h = fx_open(path);
 	assert_non_null(children = hivex_node_children(hive_handle(h),
 	    hivex_root(hive_handle(h))));
@@ -581,12 +501,12 @@ test_special_names(void **state)
 static void
 test_key_lookup(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	hive_node_h	 a, b, root;
 	char		*path, *cause = NULL;
 
-	path = fx_file(fx, "regipy_SYSTEM", NULL);
+	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
 	h = fx_open(path);
 	assert_int_equal(hive_key_lookup(h, "", &root, NULL), 0);
 	assert_true(root == hivex_root(hive_handle(h)));
@@ -622,11 +542,11 @@ test_key_lookup(void **state)
 static void
 test_path_resolve(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	char		*path, *s;
 
-	path = fx_file(fx, "regipy_SYSTEM", NULL);
+	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
 	h = fx_open(path);
 	s = hive_path_resolve(h, "CurrentControlSet\\Services", NULL);
 	assert_string_equal(s, "ControlSet001\\Services");
@@ -644,7 +564,7 @@ test_path_resolve(void **state)
 	free(path);
 
 	/* DEFAULT has no Select key: nothing to resolve. */
-	path = fx_file(fx, "dfir_Win10_DEFAULT", "DEFAULT");
+	path = tl_hive(fx->dir, "dfir_Win10_DEFAULT", "DEFAULT");
 	h = fx_open(path);
 	s = hive_path_resolve(h, "CurrentControlSet\\Services", NULL);
 	assert_string_equal(s, "CurrentControlSet\\Services");
@@ -659,7 +579,7 @@ static void
 test_control_set_bounds(void **state)
 {
 	static const uint32_t	 bad[] = { 0, 1000, 0xffffffff };
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct hive		*h;
 	hive_h			*w;
 	hive_node_h		 sel;
@@ -668,7 +588,7 @@ test_control_set_bounds(void **state)
 	size_t			 i;
 	int			 n;
 
-	path = fx_file(fx, "regipy_SYSTEM", "SYSTEM");
+	path = tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM");
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_non_null(w = hivex_open(path, HIVEX_OPEN_WRITE));
 		sel = hivex_node_get_child(w, hivex_root(w), "Select");
@@ -701,7 +621,7 @@ test_control_set_bounds(void **state)
 static void
 test_value_get(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct hive		*h;
 	struct hive_value	 val;
 	char			*path, *s, *cause = NULL;
@@ -709,7 +629,7 @@ test_value_get(void **state)
 	const char		*cls = "CurrentControlSet\\Control\\Class\\"
 				    "{25DBCE51-6C8F-4A72-8A6D-B54C2B4FC835}";
 
-	path = fx_file(fx, "regipy_SYSTEM", NULL);
+	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
 	h = fx_open(path);
 	assert_int_equal(hive_value_string(h, cls, "", &s, NULL), 0);
 	assert_string_equal(s, "Mobile devices");
@@ -766,12 +686,12 @@ test_value_get(void **state)
 static void
 test_rlenvalue(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct hive		*h;
 	struct hive_value	 val;
 	char			*path, *s;
 
-	path = fx_file(fx, "hivex_rlenvalue_test_hive", NULL);
+	path = tl_hive(fx->dir, "hivex_rlenvalue_test_hive", NULL);
 	h = fx_open(path);
 	assert_int_equal(hive_value_get(h, "ModerateValueParent", "3Bytes",
 	    &val, NULL), 0);
@@ -795,11 +715,11 @@ test_rlenvalue(void **state)
 static void
 test_default_hive(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct hive	*h;
 	char		*path, *s, *theirs;
 
-	path = fx_file(fx, "dfir_Win10_DEFAULT", "DEFAULT");
+	path = tl_hive(fx->dir, "dfir_Win10_DEFAULT", "DEFAULT");
 	h = fx_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
 	assert_int_equal(hive_value_string(h, "Control Panel\\International",
@@ -981,7 +901,7 @@ test_path_split(void **state)
 	assert_null(hive_volume_path((enum hive_id)-1));
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, tl_setup, tl_teardown)
 
 int
 main(void)

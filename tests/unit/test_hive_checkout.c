@@ -28,84 +28,36 @@
 #include "ntfs/ntfs.h"
 #include "util/util.h"
 
+#include "vol_images.h"
+
 #define CONFIG	"Windows/System32/config"
 
 struct fx {
-	char	*dir;
-	char	*img;
-	char	*mnt;
-	int	 mounted;
-	char	*src;		/* the hives as put on the volume */
+	struct vt	*vt;
+	char		*img;		/* the NTFS volume */
+	char		*src;		/* the hives as put on the volume */
 };
 
-static const char *
-testdata(void)
-{
-	const char	*d = getenv("NTM_TESTDATA");
-
-	return d != NULL ? d : "../shared/testdata";
-}
-
-static int NTM_PRINTF(1, 2)
-sh(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*cmd;
-	int	 st;
-
-	va_start(ap, fmt);
-	xvasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fprintf(stderr, "# failed: %s\n", cmd);
-	free(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-/* Decompress testdata hives/NAME to src/AS. */
+/* Testdata hives/NAME, decompressed to src/AS. */
 static void
 fx_hive(struct fx *fx, const char *name, const char *as)
 {
-	assert_int_equal(sh("xz -dc '%s/hives/%s.xz' > '%s/%s'", testdata(),
-	    name, fx->src, as), 0);
-}
-
-static int
-fx_same(const char *a, const char *b)
-{
-	return sh("cmp -s '%s' '%s'", a, b) == 0;
-}
-
-static char *
-fx_sha256(const char *file)
-{
-	char	*cmd, buf[128];
-	FILE	*f;
-
-	xasprintf(&cmd, "sha256sum '%s'", file);
-	assert_non_null(f = popen(cmd, "r"));
-	assert_non_null(fgets(buf, sizeof buf, f));
-	pclose(f);
-	free(cmd);
-	buf[64] = '\0';
-	return xstrdup(buf);
+	free(tl_hive(fx->src, name, as));
 }
 
 static int
 teardown(void **state)
 {
 	struct fx	*fx = *state;
+	void		*vt;
 
 	if (fx == NULL)
 		return 0;
-	if (fx->mounted)
-		sh("fusermount -u '%s' || umount '%s'", fx->mnt, fx->mnt);
-	tmpdir_remove(fx->dir);
+	/* Unmounts what a failed test left mounted. */
+	vt = fx->vt;
+	vt_teardown(&vt);
 	free(fx->src);
-	free(fx->mnt);
 	free(fx->img);
-	free(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -114,21 +66,20 @@ static int
 setup(void **state)
 {
 	struct fx	*fx;
+	void		*vt;
+	char		*mnt;
 
 	*state = NULL;
-	if (geteuid() != 0 || sh("command -v ntfs-3g mkntfs fusermount "
-	    ">/dev/null") != 0) {
+	if (geteuid() != 0 ||
+	    tl_sh_status("command -v ntfs-3g mkntfs fusermount") != 0) {
 		fprintf(stderr, "# needs root, ntfs-3g and mkntfs\n");
 		return 0;
 	}
 	fx = xcalloc(1, sizeof *fx);
 	*state = fx;
-	fx->dir = tmpdir_create("ntmend-test-co", NULL);
-	assert_non_null(fx->dir);
-	xasprintf(&fx->img, "%s/p.img", fx->dir);
-	xasprintf(&fx->mnt, "%s/mnt", fx->dir);
-	xasprintf(&fx->src, "%s/src", fx->dir);
-	assert_int_equal(mkdir(fx->mnt, 0700), 0);
+	vt_setup(&vt);
+	fx->vt = vt;
+	fx->src = vt_path(fx->vt, "src");
 	assert_int_equal(mkdir(fx->src, 0700), 0);
 
 	fx_hive(fx, "regipy_SYSTEM_B", "SYSTEM");
@@ -138,15 +89,12 @@ setup(void **state)
 	fx_hive(fx, "regipy_SYSTEM_B.LOG1", "SOFTWARE.LOG1");
 	fx_hive(fx, "regipy_corrupted_system_hive", "SAM");
 
-	assert_int_equal(sh("truncate -s 64M '%s' && mkntfs -F -Q -q '%s' "
-	    ">/dev/null 2>&1", fx->img, fx->img), 0);
-	assert_int_equal(sh("ntfs-3g '%s' '%s'", fx->img, fx->mnt), 0);
-	fx->mounted = 1;
+	fx->img = vt_mkntfs(fx->vt, "p.img", 64, "Windows");
+	mnt = vt_fuse_mount(fx->vt, fx->img);
 	/* Windows writes the logs in upper case, the hive as it likes. */
-	assert_int_equal(sh("mkdir -p '%s/%s' && cp '%s'/* '%s/%s/'",
-	    fx->mnt, CONFIG, fx->src, fx->mnt, CONFIG), 0);
-	assert_int_equal(sh("fusermount -u '%s'", fx->mnt), 0);
-	fx->mounted = 0;
+	vt_sh(fx->vt, "mkdir -p '%s/%s' && cp '%s'/* '%s/%s/'", mnt, CONFIG,
+	    fx->src, mnt, CONFIG);
+	assert_int_equal(vt_umount(fx->vt), 0);
 	return 0;
 }
 
@@ -193,7 +141,7 @@ assert_copy(struct hive *h, const char *suffix, struct fx *fx,
 	/* The private copies sit side by side: hive, hive.LOG1, ... */
 	xasprintf(&copy, "%s%s", hive_file_path(h), suffix);
 	xasprintf(&orig, "%s/%s", fx->src, name);
-	if (!fx_same(copy, orig))
+	if (tl_sh_status("cmp -s '%s' '%s'", copy, orig) != 0)
 		fail_msg("%s differs from %s", copy, orig);
 	free(copy);
 	free(orig);
@@ -210,7 +158,7 @@ test_checkout_dirty(void **state)
 	char		*before, *after, *s, *cause = NULL;
 
 	SKIP_WITHOUT_FUSE(fx);
-	before = fx_sha256(fx->img);
+	before = tl_sha256(fx->img);
 	vol = fx_vol(fx);
 	if (hive_checkout(vol, hive_volume_path(HIVE_SYSTEM), &h, &cause) != 0)
 		fail_msg("%s", cause);
@@ -238,7 +186,7 @@ test_checkout_dirty(void **state)
 	hive_close(h);
 	vol_close(vol);
 
-	after = fx_sha256(fx->img);
+	after = tl_sha256(fx->img);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -279,7 +227,7 @@ test_checkout_refused(void **state)
 	char		*before, *after, *cause = NULL;
 
 	SKIP_WITHOUT_FUSE(fx);
-	before = fx_sha256(fx->img);
+	before = tl_sha256(fx->img);
 	vol = fx_vol(fx);
 	assert_int_equal(hive_checkout(vol, hive_volume_path(HIVE_SAM), &h,
 	    &cause), -1);
@@ -305,7 +253,7 @@ test_checkout_refused(void **state)
 	assert_non_null(cause);
 	free(cause);
 	vol_close(vol);
-	after = fx_sha256(fx->img);
+	after = tl_sha256(fx->img);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -319,16 +267,15 @@ test_checkout_mounted(void **state)
 	struct vol_where	 w;
 	struct vol		*vol;
 	struct hive		*h;
-	char			*cause = NULL;
+	char			*mnt, *cause = NULL;
 
 	SKIP_WITHOUT_FUSE(fx);
-	assert_int_equal(sh("ntfs-3g -o ro '%s' '%s'", fx->img, fx->mnt), 0);
-	fx->mounted = 1;
+	mnt = vt_fuse_mount_opts(fx->vt, fx->img, "-o ro");
 	memset(&w, 0, sizeof w);
-	w.path = fx->mnt;
+	w.path = mnt;
 	w.is_dir = 1;
 	if (vol_open(&w, VOL_RDONLY, &vol, NULL, &cause) != 0)
-		fail_msg("vol_open %s: %s", fx->mnt, cause);
+		fail_msg("vol_open %s: %s", mnt, cause);
 	if (hive_checkout(vol, "WINDOWS\\system32\\config\\system", &h,
 	    &cause) != 0)
 		fail_msg("%s", cause);
@@ -338,8 +285,7 @@ test_checkout_mounted(void **state)
 	assert_copy(h, ".LOG2", fx, "SYSTEM.LOG2");
 	hive_close(h);
 	vol_close(vol);
-	assert_int_equal(sh("fusermount -u '%s'", fx->mnt), 0);
-	fx->mounted = 0;
+	assert_int_equal(vt_umount(fx->vt), 0);
 }
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)

@@ -17,68 +17,13 @@
 #include "hive/hive.h"
 #include "util/util.h"
 
-struct fx {
-	char	*dir;
-};
+#include "testlib.h"
 
-static const char *
-testdata(void)
-{
-	const char	*d = getenv("NTM_TESTDATA");
-
-	return d != NULL ? d : "../shared/testdata";
-}
-
-/* Decompress (or copy) testdata hives/NAME into the test's directory. */
-static char *
-fx_file(struct fx *fx, const char *name)
-{
-	char	*src, *dst, *cmd;
-
-	xasprintf(&src, "%s/hives/%s", testdata(), name);
-	xasprintf(&dst, "%s/%s", fx->dir, name);
-	if (access(src, R_OK) == 0)
-		xasprintf(&cmd, "cp '%s' '%s' && chmod u+w '%s'", src, dst,
-		    dst);
-	else
-		xasprintf(&cmd, "xz -dc '%s.xz' > '%s'", src, dst);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(src);
-	return dst;
-}
-
+/* Testdata hives/NAME, copied to the test's directory and read. */
 static void
-fx_read(struct fx *fx, const char *name, uint8_t **buf, size_t *len)
+fx_read(struct tl_dir *fx, const char *name, uint8_t **buf, size_t *len)
 {
-	char	*path = fx_file(fx, name), *cause = NULL;
-
-	if (file_read_all(path, HIVE_MAX_SIZE, (void **)buf, len,
-	    &cause) != 0)
-		fail_msg("%s", cause);
-	free(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fx	*fx = xcalloc(1, sizeof *fx);
-
-	fx->dir = tmpdir_create("ntmend-test-hdr", NULL);
-	assert_non_null(fx->dir);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*fx = *state;
-
-	tmpdir_remove(fx->dir);
-	free(fx->dir);
-	free(fx);
-	return 0;
+	tl_hive_read(fx->dir, name, HIVE_MAX_SIZE, buf, len);
 }
 
 /* regipy SYSTEM (Windows 7 x86): the fields as xxd shows them. */
@@ -454,25 +399,21 @@ test_old_log(void **state)
 	free(log);
 }
 
+#define T(f)	cmocka_unit_test_setup_teardown(f, tl_setup, tl_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_system_header, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_file_names, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_dirty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_checksum_flip, setup,
-		    teardown),
+		T(test_system_header),
+		T(test_file_names),
+		T(test_dirty),
+		T(test_checksum_flip),
 		cmocka_unit_test(test_checksum_special),
 		cmocka_unit_test(test_not_a_header),
-		cmocka_unit_test_setup_teardown(test_components_log2, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_system_b_logs, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_log_refused, setup,
-		    teardown),
+		T(test_components_log2),
+		T(test_system_b_logs),
+		T(test_log_refused),
 		cmocka_unit_test(test_old_log),
 	};
 

@@ -24,57 +24,17 @@
 #include "hive/hive.h"
 #include "util/util.h"
 
-/* Fresh temp directory per test. */
-struct pt {
-	char	*dir;
-};
-
-static int
-pt_setup(void **state)
-{
-	struct pt	*pt;
-	char		*cause = NULL;
-
-	pt = xcalloc(1, sizeof *pt);
-	if ((pt->dir = tmpdir_create("ntmend-pol", &cause)) == NULL) {
-		fprintf(stderr, "# %s\n", cause);
-		free(cause);
-		free(pt);
-		return -1;
-	}
-	*state = pt;
-	return 0;
-}
-
-static int
-pt_teardown(void **state)
-{
-	struct pt	*pt = *state;
-
-	tmpdir_remove(pt->dir);
-	free(pt->dir);
-	free(pt);
-	return 0;
-}
-
-static const char *
-testdata(void)
-{
-	const char	*s = getenv("NTM_TESTDATA");
-
-	return s != NULL ? s : "../shared/testdata";
-}
+#include "testlib.h"
 
 /* Read testdata/pol/NAME; caller frees. */
 static uint8_t *
 pol_file(const char *name, size_t *len)
 {
-	char	*path, *cause = NULL;
+	char	*path;
 	void	*buf;
 
-	path = xprintf("%s/pol/%s", testdata(), name);
-	if (file_read_all(path, 1 << 24, &buf, len, &cause) != 0)
-		fail_msg("%s", cause);
+	path = xprintf("%s/pol/%s", tl_testdata(), name);
+	tl_read(path, 1 << 24, &buf, len);
 	free(path);
 	return buf;
 }
@@ -299,7 +259,7 @@ check_damaged(const uint8_t *orig, const struct lay *l, const uint8_t *buf,
 static void
 test_pol_real_roundtrip(void **state)
 {
-	struct pt		*pt = *state;
+	struct tl_dir		*pt = *state;
 	struct pol		*pol, *salv;
 	struct pol_error	 err;
 	struct lay		 l;
@@ -307,7 +267,7 @@ test_pol_real_roundtrip(void **state)
 	DIR			*d;
 	uint8_t			*buf, *out;
 	void			*back;
-	char			*dir, *path, *cause = NULL;
+	char			*dir, *path;
 	size_t			 len, outlen, backlen, i, j, seen = 0;
 
 	for (i = 0; i < NREAL; i++) {
@@ -326,10 +286,9 @@ test_pol_real_roundtrip(void **state)
 			    real_files[i].name, j);
 		assert_int_equal(pol_write_size(pol), len);
 		out = pol_write(pol, &outlen);
-		path = xprintf("%s/%s", pt->dir, real_files[i].name);
-		if (file_write_all(path, out, outlen, &cause) != 0 ||
-		    file_read_all(path, 1 << 24, &back, &backlen, &cause) != 0)
-			fail_msg("%s", cause);
+		path = tl_path(pt->dir, real_files[i].name);
+		tl_write(path, out, outlen);
+		tl_read(path, 1 << 24, &back, &backlen);
 		assert_int_equal(backlen, len);
 		assert_memory_equal(back, buf, len);
 
@@ -347,7 +306,7 @@ test_pol_real_roundtrip(void **state)
 	}
 
 	/* The table above covers every .pol in the folder. */
-	dir = xprintf("%s/pol", testdata());
+	dir = xprintf("%s/pol", tl_testdata());
 	assert_non_null(d = opendir(dir));
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
@@ -1393,29 +1352,29 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pol_real_roundtrip,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_header_only,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_truncate,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_flip_delimiters,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_bad_sizes,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_bad_utf16,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_header_trailing,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_limits,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_special,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_build_real,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_edit,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(test_pol_encode,
-		    pt_setup, pt_teardown),
+		    tl_setup, tl_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

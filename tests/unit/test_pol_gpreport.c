@@ -54,49 +54,9 @@
 #include "hive/hive.h"
 #include "util/util.h"
 
+#include "testlib.h"
+
 #define NS_REGISTRY	"http://www.microsoft.com/GroupPolicy/Settings/Registry"
-
-/* Fresh temp directory per test: the .pol is compared as pol_write
- * wrote it there, so the settings survive the round trip too. */
-struct pt {
-	char	*dir;
-};
-
-static int
-pt_setup(void **state)
-{
-	struct pt	*pt;
-	char		*cause = NULL;
-
-	pt = xcalloc(1, sizeof *pt);
-	if ((pt->dir = tmpdir_create("ntmend-polrep", &cause)) == NULL) {
-		fprintf(stderr, "# %s\n", cause);
-		free(cause);
-		free(pt);
-		return -1;
-	}
-	*state = pt;
-	return 0;
-}
-
-static int
-pt_teardown(void **state)
-{
-	struct pt	*pt = *state;
-
-	tmpdir_remove(pt->dir);
-	free(pt->dir);
-	free(pt);
-	return 0;
-}
-
-static const char *
-testdata(void)
-{
-	const char	*s = getenv("NTM_TESTDATA");
-
-	return s != NULL ? s : "../shared/testdata";
-}
 
 /*
  * The ADMX table. map says how the report's words become data:
@@ -724,7 +684,7 @@ report_load(const char *file, struct report *r)
 	char	*path;
 
 	memset(r, 0, sizeof *r);
-	path = xprintf("%s/pol/expected/%s", testdata(), file);
+	path = xprintf("%s/pol/expected/%s", tl_testdata(), file);
 	/* UTF-16LE with a BOM and encoding="utf-16": libxml2 decodes. */
 	doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
 	if (doc == NULL)
@@ -936,8 +896,10 @@ compare_val(struct cmp *c, const struct rep_policy *p,
 	free(data);
 }
 
+/* The .pol is compared as pol_write wrote it to the test's directory, so
+ * the settings survive the round trip too. */
 static void
-compare_report(struct pt *pt, const char *report, const char *polfile,
+compare_report(struct tl_dir *pt, const char *report, const char *polfile,
     size_t npolicies, size_t nvalues)
 {
 	struct report		 r;
@@ -949,7 +911,7 @@ compare_report(struct pt *pt, const char *report, const char *polfile,
 	struct pol		*orig;
 	size_t			 i, j, k, len, outlen, unclaimed = 0;
 	uint8_t			*buf, *out;
-	char			*path, *cause = NULL;
+	char			*path;
 
 	report_load(report, &r);
 	/* A RegistrySetting section would list key, name and value
@@ -961,19 +923,17 @@ compare_report(struct pt *pt, const char *report, const char *polfile,
 
 	memset(&c, 0, sizeof c);
 	c.file = polfile;
-	path = xprintf("%s/pol/%s", testdata(), polfile);
-	if (file_read_all(path, 1 << 24, (void **)&buf, &len, &cause) != 0)
-		fail_msg("%s", cause);
+	path = xprintf("%s/pol/%s", tl_testdata(), polfile);
+	tl_read(path, 1 << 24, (void **)&buf, &len);
 	free(path);
 	if (pol_parse(buf, len, &orig, &err) != 0)
 		fail_msg("%s: %s", polfile, err.msg);
 	out = pol_write(orig, &outlen);
 	pol_free(orig);
 	free(buf);
-	path = xprintf("%s/registry.pol", pt->dir);
-	if (file_write_all(path, out, outlen, &cause) != 0 ||
-	    file_read_all(path, 1 << 24, (void **)&buf, &len, &cause) != 0)
-		fail_msg("%s", cause);
+	path = tl_path(pt->dir, "registry.pol");
+	tl_write(path, out, outlen);
+	tl_read(path, 1 << 24, (void **)&buf, &len);
 	free(path);
 	free(out);
 	if (pol_parse(buf, len, &c.pol, &err) != 0)
@@ -1062,11 +1022,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    test_gpreport_nsa_windows_machine, pt_setup, pt_teardown),
+		    test_gpreport_nsa_windows_machine, tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_gpreport_nsa_windows_user, pt_setup, pt_teardown),
+		    test_gpreport_nsa_windows_user, tl_setup, tl_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_gpreport_dod_ansible_machine, pt_setup, pt_teardown),
+		    test_gpreport_dod_ansible_machine, tl_setup, tl_teardown),
 	};
 	int	rc;
 

@@ -33,117 +33,7 @@
 #include "hive/hive.h"
 #include "util/util.h"
 
-struct rt {
-	char	*dir;			/* fresh temp directory of this test */
-	char	*testdata;		/* ../shared/testdata, read-only */
-};
-
-static int
-rt_setup(void **state)
-{
-	struct rt	*rt;
-	const char	*td;
-	char		*cause = NULL;
-
-	rt = xcalloc(1, sizeof *rt);
-	if ((rt->dir = tmpdir_create("ntmend-test-reg", &cause)) == NULL)
-		fail_msg("%s", cause);
-	if ((td = getenv("NTM_TESTDATA")) == NULL || *td == '\0')
-		td = "../shared/testdata";
-	rt->testdata = xstrdup(td);
-	*state = rt;
-	return 0;
-}
-
-static int
-rt_teardown(void **state)
-{
-	struct rt	*rt = *state;
-
-	tmpdir_remove(rt->dir);
-	free(rt->dir);
-	free(rt->testdata);
-	free(rt);
-	return 0;
-}
-
-static char *
-rt_path(struct rt *rt, const char *name)
-{
-	return xprintf("%s/%s", rt->dir, name);
-}
-
-static void
-rt_read(const char *path, void **buf, size_t *len)
-{
-	char	*cause = NULL;
-
-	if (file_read_all(path, NTM_MAX_REG_FILE, buf, len, &cause) != 0)
-		fail_msg("%s", cause);
-}
-
-static void
-rt_write(const char *path, const void *buf, size_t len)
-{
-	char	*cause = NULL;
-
-	if (file_write_all(path, buf, len, &cause) != 0)
-		fail_msg("%s", cause);
-}
-
-/* Run a shell command; fail the test unless it exits 0. Output, caller
- * frees. */
-static char *rt_sh(const char *fmt, ...) NTM_PRINTF(1, 2);
-
-static char *
-rt_sh(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*cmd, buf[4096], *out = xstrdup("");
-	char	*tmp;
-	FILE	*f;
-	size_t	 n, len = 0;
-	int	 st;
-
-	va_start(ap, fmt);
-	xvasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	if ((f = popen(cmd, "r")) == NULL)
-		fail_msg("popen %s: %s", cmd, strerror(errno));
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-		tmp = xrealloc(out, len + n + 1);
-		out = tmp;
-		memcpy(out + len, buf, n);
-		len += n;
-		out[len] = '\0';
-	}
-	st = pclose(f);
-	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail_msg("%s: exit status %d: %s", cmd, st, out);
-	free(cmd);
-	return out;
-}
-
-/* Copy a testdata hive into the temp dir (testdata is read-only; hivex
- * must never open it for writing). .xz files are decompressed. */
-static char *
-rt_hive(struct rt *rt, const char *name)
-{
-	char	*dst, *out;
-	size_t	 n = strlen(name);
-
-	if (n > 3 && strcmp(name + n - 3, ".xz") == 0) {
-		dst = xprintf("%s/%.*s", rt->dir, (int)(n - 3), name);
-		out = rt_sh("xz -dc '%s/hives/%s' > '%s'", rt->testdata, name,
-		    dst);
-	} else {
-		dst = xprintf("%s/%s", rt->dir, name);
-		out = rt_sh("cp '%s/hives/%s' '%s' && chmod u+w '%s'",
-		    rt->testdata, name, dst, dst);
-	}
-	free(out);
-	return dst;
-}
+#include "testlib.h"
 
 static struct reg_file *
 parse_ok(const void *buf, size_t len)
@@ -166,7 +56,7 @@ parse_str(const char *text)
 /* Parse text, apply it under root to a fresh copy of hivex_minimal and
  * commit to dir/out. */
 static void
-import_to(struct rt *rt, const void *buf, size_t len, const char *root,
+import_to(struct tl_dir *rt, const void *buf, size_t len, const char *root,
     const char *base, const char *out, struct reg_apply_result *resp)
 {
 	struct reg_apply_result	 res;
@@ -175,12 +65,13 @@ import_to(struct rt *rt, const void *buf, size_t len, const char *root,
 	char			*src, *dst, *cause = NULL;
 
 	rf = parse_ok(buf, len);
-	src = base != NULL ? rt_path(rt, base) : rt_hive(rt, "hivex_minimal");
+	src = base != NULL ? tl_path(rt->dir, base) :
+	    tl_hive(rt->dir, "hivex_minimal", NULL);
 	if ((h = hivex_open(src, HIVEX_OPEN_WRITE)) == NULL)
 		fail_msg("hivex_open %s: %s", src, strerror(errno));
 	if (reg_apply(h, rf, root, &res, &cause) != 0)
 		fail_msg("reg_apply: %s", cause);
-	dst = rt_path(rt, out);
+	dst = tl_path(rt->dir, out);
 	if (hivex_commit(h, dst, 0) != 0)
 		fail_msg("hivex_commit %s: %s", dst, strerror(errno));
 	hivex_close(h);
@@ -449,8 +340,8 @@ hivexsh_lsval(const char *hive, const char *path)
 
 	script = xprintf("%s.hivexsh", hive);
 	text = xprintf("cd %s\nlsval\n", path);
-	rt_write(script, text, strlen(text));
-	out = rt_sh("hivexsh -f '%s' '%s'", script, hive);
+	tl_write(script, text, strlen(text));
+	out = tl_sh("hivexsh -f '%s' '%s'", script, hive);
 	free(text);
 	free(script);
 	return out;
@@ -625,7 +516,7 @@ assert_bytes_equal(const void *a, size_t alen, const void *b, size_t blen)
 static void
 test_reg_testdata(void **state)
 {
-	struct rt		*rt = *state;
+	struct tl_dir		*rt = *state;
 	struct reg_apply_result	 res;
 	struct reg_file		*rf;
 	glob_t			 g;
@@ -633,11 +524,11 @@ test_reg_testdata(void **state)
 	size_t			 len, i, j, k, nroots;
 	char			*pattern, *roots[8], *hive, *name;
 
-	pattern = xprintf("%s/reg/*.reg", rt->testdata);
+	pattern = xprintf("%s/reg/*.reg", tl_testdata());
 	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
 	assert_true(g.gl_pathc > 0);
 	for (i = 0; i < g.gl_pathc; i++) {
-		rt_read(g.gl_pathv[i], &buf, &len);
+		tl_read(g.gl_pathv[i], NTM_MAX_REG_FILE, &buf, &len);
 		rf = parse_ok(buf, len);
 		nroots = 0;
 		for (j = 0; j < rf->nops; j++) {
@@ -657,7 +548,7 @@ test_reg_testdata(void **state)
 			name = xprintf("td%zu-%zu", i, k);
 			import_to(rt, buf, len, roots[k], NULL, name, &res);
 			reg_apply_result_free(&res);
-			hive = rt_path(rt, name);
+			hive = tl_path(rt->dir, name);
 			check_all_values(hive, rf, roots[k]);
 			free(hive);
 			free(name);
@@ -674,7 +565,7 @@ test_reg_testdata(void **state)
 static void
 test_reg_putty(void **state)
 {
-	struct rt		*rt = *state;
+	struct tl_dir		*rt = *state;
 	struct reg_apply_result	 res;
 	struct reg_file		*rf;
 	const struct reg_op	*op;
@@ -683,8 +574,8 @@ test_reg_putty(void **state)
 	char			*path, *hive, *ls, *p;
 
 	path = xprintf("%s/reg/ascii_regedit_export_putty-solarized.reg",
-	    rt->testdata);
-	rt_read(path, &buf, &len);
+	    tl_testdata());
+	tl_read(path, NTM_MAX_REG_FILE, &buf, &len);
 	rf = parse_ok(buf, len);
 	assert_int_equal(rf->version, 5);
 	assert_int_equal(rf->encoding, REG_ENC_UTF8);
@@ -720,7 +611,7 @@ test_reg_putty(void **state)
 	/* Software, SimonTatham, PuTTY, Sessions and the three sessions. */
 	assert_int_equal(res.keys_created, 7);
 	reg_apply_result_free(&res);
-	hive = rt_path(rt, "putty");
+	hive = tl_path(rt->dir, "putty");
 	check_all_values(hive, rf, "HKEY_CURRENT_USER");
 
 	ls = hivexsh_lsval(hive, "\\Software\\SimonTatham\\PuTTY\\Sessions\\"
@@ -792,7 +683,7 @@ ops_equal(const struct reg_file *a, const struct reg_file *b)
 static void
 test_reg_encodings(void **state)
 {
-	struct rt	*rt = *state;
+	struct tl_dir	*rt = *state;
 	struct reg_file	*rf[5];
 	char		*text5, *text4, *c, *hive, *ls;
 	void		*buf[5];
@@ -850,7 +741,7 @@ test_reg_encodings(void **state)
 	for (i = 0; i < 5; i++) {
 		c = xprintf("enc%zu", i);
 		import_to(rt, buf[i], len[i], "HKLM\\SOFTWARE", NULL, c, NULL);
-		hive = rt_path(rt, c);
+		hive = tl_path(rt->dir, c);
 		check_all_values(hive, rf[i], "HKEY_LOCAL_MACHINE\\SOFTWARE");
 		h = hivex_open(hive, 0);
 		assert_non_null(h);
@@ -889,7 +780,7 @@ test_reg_encodings(void **state)
 static void
 test_reg_unicode_names(void **state)
 {
-	struct rt	*rt = *state;
+	struct tl_dir	*rt = *state;
 	struct reg_file	*rf;
 	void		*buf;
 	size_t		 len, ulen;
@@ -906,7 +797,7 @@ test_reg_unicode_names(void **state)
 	rf = parse_ok(buf, len);
 	import_to(rt, buf, len, "HKEY_LOCAL_MACHINE\\SOFTWARE", NULL, "zh",
 	    NULL);
-	hive = rt_path(rt, "zh");
+	hive = tl_path(rt->dir, "zh");
 	check_all_values(hive, rf, "HKEY_LOCAL_MACHINE\\SOFTWARE");
 	h = hivex_open(hive, 0);
 	u = utf8_to_utf16le("值 ™ 𝄞", &ulen);
@@ -934,7 +825,7 @@ test_reg_unicode_names(void **state)
 static void
 test_reg_hex_types(void **state)
 {
-	struct rt	*rt = *state;
+	struct tl_dir	*rt = *state;
 	struct reg_file	*rf;
 	char		*hive, *ls;
 	hive_h		*h;
@@ -980,7 +871,7 @@ test_reg_hex_types(void **state)
 	}
 	import_to(rt, text, strlen(text), "HKEY_LOCAL_MACHINE\\SOFTWARE", NULL,
 	    "types", NULL);
-	hive = rt_path(rt, "types");
+	hive = tl_path(rt->dir, "types");
 	check_all_values(hive, rf, "HKEY_LOCAL_MACHINE\\SOFTWARE");
 	h = hivex_open(hive, 0);
 	check_value(h, "Types", "", 1, "A\0\0", 4);
@@ -1025,7 +916,7 @@ test_reg_hex_types(void **state)
 static void
 test_reg_deletions(void **state)
 {
-	struct rt		*rt = *state;
+	struct tl_dir		*rt = *state;
 	struct reg_apply_result	 res;
 	char			*hive;
 	hive_h			*h;
@@ -1063,7 +954,7 @@ test_reg_deletions(void **state)
 	assert_int_equal(res.skipped, 0);
 	reg_apply_result_free(&res);
 
-	hive = rt_path(rt, "changed");
+	hive = tl_path(rt->dir, "changed");
 	h = hivex_open(hive, 0);
 	assert_non_null(h);
 	assert_true(key_find(h, "A\\B") != 0);
@@ -1085,7 +976,7 @@ test_reg_deletions(void **state)
 static void
 test_reg_case(void **state)
 {
-	struct rt		*rt = *state;
+	struct tl_dir		*rt = *state;
 	struct reg_apply_result	 res;
 	char			*hive, *ls;
 	hive_h			*h;
@@ -1108,7 +999,7 @@ test_reg_case(void **state)
 	    "changed", &res);
 	assert_int_equal(res.keys_created, 1);
 	reg_apply_result_free(&res);
-	hive = rt_path(rt, "changed");
+	hive = tl_path(rt->dir, "changed");
 	h = hivex_open(hive, 0);
 	assert_int_equal(hivex_node_nr_children(h, hivex_root(h)), 1);
 	assert_int_equal(hivex_node_nr_children(h, key_find(h, "Foo")), 1);
@@ -1127,7 +1018,7 @@ test_reg_case(void **state)
 static void
 test_reg_outside_root(void **state)
 {
-	struct rt		*rt = *state;
+	struct tl_dir		*rt = *state;
 	struct reg_apply_result	 res;
 	char			*hive;
 	hive_h			*h;
@@ -1158,7 +1049,7 @@ test_reg_outside_root(void **state)
 	assert_int_equal(res.keys_created, 1);
 	assert_int_equal(res.values_set, 1);
 	reg_apply_result_free(&res);
-	hive = rt_path(rt, "out");
+	hive = tl_path(rt->dir, "out");
 	h = hivex_open(hive, 0);
 	assert_int_equal(hivex_node_nr_children(h, hivex_root(h)), 1);
 	assert_true(key_find(h, "Yes") != 0);
@@ -1335,7 +1226,7 @@ test_reg_limits(void **state)
 static void
 test_reg_nothing_applied(void **state)
 {
-	struct rt		*rt = *state;
+	struct tl_dir		*rt = *state;
 	struct reg_apply_result	 res;
 	struct reg_file		*rf;
 	hive_h			*h;
@@ -1360,15 +1251,15 @@ test_reg_nothing_applied(void **state)
 		len += (size_t)sprintf(text + len, ",%02zx", i & 0xff);
 	text[len++] = '\n';
 	rf = parse_ok(text, len);
-	orig = xprintf("%s/hives/hivex_minimal", rt->testdata);
-	src = rt_hive(rt, "hivex_minimal");
+	orig = xprintf("%s/hives/hivex_minimal", tl_testdata());
+	src = tl_hive(rt->dir, "hivex_minimal", NULL);
 	h = hivex_open(src, HIVEX_OPEN_WRITE);
 	assert_int_equal(reg_apply(h, rf, "HKLM\\SOFTWARE", &res, &cause), -1);
 	assert_non_null(strstr(cause, "line 4: value \"big\" holds 20000 "
 	    "bytes"));
 	free(cause);
 	reg_apply_result_free(&res);
-	dst = rt_path(rt, "after");
+	dst = tl_path(rt->dir, "after");
 	assert_int_equal(hivex_commit(h, dst, 0), 0);
 	hivex_close(h);
 	hives_equal(orig, "", dst, "");
@@ -1422,7 +1313,7 @@ test_reg_junk_lines(void **state)
 static void
 test_reg_export_format(void **state)
 {
-	struct rt	*rt = *state;
+	struct tl_dir	*rt = *state;
 	const char	*text;
 	char		*hive, *want;
 	void		*out, *wbuf;
@@ -1451,7 +1342,7 @@ test_reg_export_format(void **state)
 	    "\"™\"=\"Ä\"\n";
 
 	import_to(rt, in, strlen(in), "HKLM\\SOFTWARE", NULL, "ex", NULL);
-	hive = rt_path(rt, "ex");
+	hive = tl_path(rt->dir, "ex");
 	export_ok(hive, "HKLM\\SOFTWARE", "ex", &out, &olen);
 	text =
 	    "Windows Registry Editor Version 5.00\n"
@@ -1495,8 +1386,8 @@ test_reg_export_format(void **state)
 /* export -> import into a fresh hive -> export: the same bytes, and
  * the same keys and values in the same order. */
 static void
-identity(struct rt *rt, const char *hive, const char *root, const char *path,
-    const char *name)
+identity(struct tl_dir *rt, const char *hive, const char *root,
+    const char *path, const char *name)
 {
 	struct reg_apply_result	 res;
 	void			*a, *b;
@@ -1505,11 +1396,11 @@ identity(struct rt *rt, const char *hive, const char *root, const char *path,
 
 	export_ok(hive, root, path, &a, &alen);
 	file = xprintf("%s/%s.reg", rt->dir, name);
-	rt_write(file, a, alen);
+	tl_write(file, a, alen);
 	import_to(rt, a, alen, root, NULL, name, &res);
 	assert_int_equal(res.skipped, 0);
 	reg_apply_result_free(&res);
-	copy = rt_path(rt, name);
+	copy = tl_path(rt->dir, name);
 	export_ok(copy, root, path, &b, &blen);
 	assert_bytes_equal(a, alen, b, blen);
 	hives_equal(hive, path, copy, path);
@@ -1522,7 +1413,7 @@ identity(struct rt *rt, const char *hive, const char *root, const char *path,
 static void
 test_reg_identity_generated(void **state)
 {
-	struct rt	*rt = *state;
+	struct tl_dir	*rt = *state;
 	char		*hive, *text, *text2;
 	const char	*want;
 	void		*buf;
@@ -1546,7 +1437,7 @@ test_reg_identity_generated(void **state)
 
 	text = xstrdup(in);
 	import_to(rt, text, strlen(text), "HKU\\.DEFAULT", NULL, "gen", NULL);
-	hive = rt_path(rt, "gen");
+	hive = tl_path(rt->dir, "gen");
 	identity(rt, hive, "HKEY_USERS\\.DEFAULT", "Control Panel", "gen2");
 	identity(rt, hive, "HKEY_USERS\\.DEFAULT", "", "gen3");
 
@@ -1570,13 +1461,13 @@ test_reg_identity_generated(void **state)
 static void
 test_reg_identity_special(void **state)
 {
-	struct rt	*rt = *state;
+	struct tl_dir	*rt = *state;
 	char		*hive, *cause = NULL;
 	void		*buf;
 	size_t		 len;
 	hive_h		*h;
 
-	hive = rt_hive(rt, "hivex_special");
+	hive = tl_hive(rt->dir, "hivex_special", NULL);
 	identity(rt, hive, "HKLM\\SOFTWARE", "abcd_äöüß", "sp1");
 	identity(rt, hive, "HKLM\\SOFTWARE", "weird™", "sp2");
 	/* "zero\0key" cannot be written to a .reg file: say so rather than
@@ -1601,13 +1492,13 @@ test_reg_identity_special(void **state)
 static void
 test_reg_identity_system(void **state)
 {
-	struct rt	*rt = *state;
+	struct tl_dir	*rt = *state;
 	struct reg_file	*rf;
 	char		*hive;
 	void		*buf;
 	size_t		 len, i, values = 0;
 
-	hive = rt_hive(rt, "regipy_SYSTEM.xz");
+	hive = tl_hive(rt->dir, "regipy_SYSTEM.xz", NULL);
 	/* The hive spells it "services". */
 	identity(rt, hive, "HKEY_LOCAL_MACHINE\\SYSTEM",
 	    "ControlSet001\\services\\Tcpip", "tcpip");
@@ -1636,7 +1527,7 @@ test_reg_identity_system(void **state)
 static void
 test_reg_hivex_order(void **state)
 {
-	struct rt		*rt = *state;
+	struct tl_dir		*rt = *state;
 	struct reg_apply_result	 res;
 	struct reg_file		*rf;
 	hive_h			*h;
@@ -1647,7 +1538,7 @@ test_reg_hivex_order(void **state)
 	    "[HKEY_LOCAL_MACHINE\\SOFTWARE\\P\\äb]\n";
 
 	rf = parse_str(text);
-	src = rt_hive(rt, "hivex_minimal");
+	src = tl_hive(rt->dir, "hivex_minimal", NULL);
 	h = hivex_open(src, HIVEX_OPEN_WRITE);
 	assert_int_equal(reg_apply(h, rf, "HKLM\\SOFTWARE", &res, &cause), -1);
 	assert_string_equal(cause, "line 5: HKEY_LOCAL_MACHINE\\SOFTWARE\\P"
@@ -1660,44 +1551,29 @@ test_reg_hivex_order(void **state)
 	free(src);
 }
 
+#define T(f)	cmocka_unit_test_setup_teardown(f, tl_setup, tl_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reg_testdata, rt_setup,
-		    rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_putty, rt_setup,
-		    rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_encodings, rt_setup,
-		    rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_unicode_names,
-		    rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_hex_types, rt_setup,
-		    rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_deletions, rt_setup,
-		    rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_case, rt_setup,
-		    rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_outside_root,
-		    rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_malformed, rt_setup,
-		    rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_limits, rt_setup,
-		    rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_nothing_applied,
-		    rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_junk_lines, rt_setup,
-		    rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_export_format,
-		    rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_identity_generated,
-		    rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_identity_special,
-		    rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_identity_system,
-		    rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_hivex_order,
-		    rt_setup, rt_teardown),
+		T(test_reg_testdata),
+		T(test_reg_putty),
+		T(test_reg_encodings),
+		T(test_reg_unicode_names),
+		T(test_reg_hex_types),
+		T(test_reg_deletions),
+		T(test_reg_case),
+		T(test_reg_outside_root),
+		T(test_reg_malformed),
+		T(test_reg_limits),
+		T(test_reg_nothing_applied),
+		T(test_reg_junk_lines),
+		T(test_reg_export_format),
+		T(test_reg_identity_generated),
+		T(test_reg_identity_special),
+		T(test_reg_identity_system),
+		T(test_reg_hivex_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,8 @@
 #include "hive/hive.h"
 #include "util/util.h"
 
+#include "testlib.h"
+
 #define SYS_B_SEQ1	1622		/* regipy SYSTEM_B: dirty */
 #define SYS_B_SEQ2	1621
 #define SYS_B_HBINS	12398592
@@ -43,46 +45,11 @@
 #define KEY_DISK		CS "Control\\Class\\" \
 				"{4d36e967-e325-11ce-bfc1-08002be10318}\\0003"
 
-struct fx {
-	char	*dir;
-};
-
-static const char *
-testdata(void)
-{
-	const char	*d = getenv("NTM_TESTDATA");
-
-	return d != NULL ? d : "../shared/testdata";
-}
-
-/* Decompress (or copy) testdata hives/NAME into the test's directory. */
-static char *
-fx_file(struct fx *fx, const char *name)
-{
-	char	*src, *dst, *cmd;
-
-	xasprintf(&src, "%s/hives/%s", testdata(), name);
-	xasprintf(&dst, "%s/%s", fx->dir, name);
-	if (access(src, R_OK) == 0)
-		xasprintf(&cmd, "cp '%s' '%s' && chmod u+w '%s'", src, dst,
-		    dst);
-	else
-		xasprintf(&cmd, "xz -dc '%s.xz' > '%s'", src, dst);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(src);
-	return dst;
-}
-
+/* Testdata hives/NAME, copied to the test's directory and read. */
 static void
-fx_read(struct fx *fx, const char *name, uint8_t **buf, size_t *len)
+fx_read(struct tl_dir *fx, const char *name, uint8_t **buf, size_t *len)
 {
-	char	*path = fx_file(fx, name), *cause = NULL;
-
-	if (file_read_all(path, HIVE_MAX_SIZE, (void **)buf, len,
-	    &cause) != 0)
-		fail_msg("%s", cause);
-	free(path);
+	tl_hive_read(fx->dir, name, HIVE_MAX_SIZE, buf, len);
 }
 
 static void *
@@ -94,38 +61,15 @@ dup_buf(const void *p, size_t len)
 	return q;
 }
 
-static int
-setup(void **state)
-{
-	struct fx	*fx = xcalloc(1, sizeof *fx);
-
-	fx->dir = tmpdir_create("ntmend-test-replay", NULL);
-	assert_non_null(fx->dir);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*fx = *state;
-
-	tmpdir_remove(fx->dir);
-	free(fx->dir);
-	free(fx);
-	return 0;
-}
-
 /* Write buf to dir/name and open it with hivex. */
 static hive_h *
-open_buf(struct fx *fx, const char *name, const void *buf, size_t len)
+open_buf(struct tl_dir *fx, const char *name, const void *buf, size_t len)
 {
-	char	*path, *cause = NULL;
+	char	*path;
 	hive_h	*h;
 
-	xasprintf(&path, "%s/%s", fx->dir, name);
-	if (file_write_all(path, buf, len, &cause) != 0)
-		fail_msg("%s", cause);
+	path = tl_path(fx->dir, name);
+	tl_write(path, buf, len);
 	h = hivex_open(path, 0);
 	if (h == NULL)
 		fail_msg("hivex_open %s: %s", path, strerror(errno));
@@ -258,7 +202,7 @@ struct sysb {
 };
 
 static void
-sysb_load(struct fx *fx, struct sysb *b)
+sysb_load(struct tl_dir *fx, struct sysb *b)
 {
 	memset(b, 0, sizeof *b);
 	fx_read(fx, "regipy_SYSTEM_B", &b->hive, &b->len);
@@ -290,7 +234,7 @@ sysb_free(struct sysb *b)
 static void
 test_system_b(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	char				*hive, *log1, *log2, *cause = NULL;
 	const char			*paths[3], *names[3];
@@ -301,9 +245,9 @@ test_system_b(void **state)
 	hive_value_h			 v;
 	char				*s;
 
-	hive = fx_file(fx, "regipy_SYSTEM_B");
-	log1 = fx_file(fx, "regipy_SYSTEM_B.LOG1");
-	log2 = fx_file(fx, "regipy_SYSTEM_B.LOG2");
+	hive = tl_hive(fx->dir, "regipy_SYSTEM_B", NULL);
+	log1 = tl_hive(fx->dir, "regipy_SYSTEM_B.LOG1", NULL);
+	log2 = tl_hive(fx->dir, "regipy_SYSTEM_B.LOG2", NULL);
 	if (file_read_all(hive, HIVE_MAX_SIZE, (void **)&before, &blen,
 	    &cause) != 0)
 		fail_msg("%s", cause);
@@ -399,7 +343,7 @@ test_system_b(void **state)
 static void
 test_clean_untouched(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct sysb			 b;
 	uint8_t				*hive, *copy, *p;
@@ -435,7 +379,7 @@ test_clean_untouched(void **state)
 static void
 test_no_logs(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct hive_replay_log		 missing[2];
 	uint8_t				*hive, *copy;
@@ -506,7 +450,7 @@ test_no_logs(void **state)
 static void
 test_flipped_byte(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct sysb			 b;
 	uint8_t				*copy;
@@ -567,7 +511,7 @@ test_flipped_byte(void **state)
 static void
 test_truncated_log(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct sysb			 b;
 	uint8_t				*copy;
@@ -621,7 +565,7 @@ test_truncated_log(void **state)
 static void
 test_missing_partner(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct sysb			 b;
 	const char			*paths[2];
@@ -642,8 +586,8 @@ test_missing_partner(void **state)
 
 	/* The same through files: a path with no file is a missing log,
 	 * and the hive file stays as it was. */
-	hive = fx_file(fx, "regipy_SYSTEM_B");
-	log2 = fx_file(fx, "regipy_SYSTEM_B.LOG2");
+	hive = tl_hive(fx->dir, "regipy_SYSTEM_B", NULL);
+	log2 = tl_hive(fx->dir, "regipy_SYSTEM_B.LOG2", NULL);
 	xasprintf(&log1, "%s/SYSTEM.LOG1", fx->dir);
 	paths[0] = log1;
 	paths[1] = log2;
@@ -683,7 +627,7 @@ test_missing_partner(void **state)
 static void
 test_other_hive_log(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct hive_replay_log		 log;
 	struct sysb			 b;
@@ -744,7 +688,7 @@ test_other_hive_log(void **state)
 static void
 test_logs_do_not_continue(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct sysb			 b;
 	char				*cause = NULL;
@@ -772,7 +716,7 @@ test_logs_do_not_continue(void **state)
 static void
 test_bad_base_block(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct sysb			 b;
 	char				*cause = NULL;
@@ -854,7 +798,7 @@ marvin32(const uint8_t *p, size_t len)
 static void
 test_components_log2(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct hive_log_entry	 e;
 	struct hive_header	 hdr;
 	uint8_t			*buf;
@@ -926,7 +870,7 @@ struct oldlog {
 };
 
 static void
-oldlog_build(struct fx *fx, struct oldlog *o)
+oldlog_build(struct tl_dir *fx, struct oldlog *o)
 {
 	char			*path, *cause = NULL;
 	hive_h			*h;
@@ -937,7 +881,7 @@ oldlog_build(struct fx *fx, struct oldlog *o)
 	size_t			 bytes, start;
 
 	memset(o, 0, sizeof *o);
-	path = fx_file(fx, "hivex_minimal");
+	path = tl_hive(fx->dir, "hivex_minimal", NULL);
 	if (file_read_all(path, HIVE_MAX_SIZE, (void **)&o->hive, &o->len,
 	    &cause) != 0)
 		fail_msg("%s", cause);
@@ -1009,7 +953,7 @@ oldlog_free(struct oldlog *o)
 static void
 test_old_format(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct hive_replay_log		 log;
 	struct oldlog			 o;
@@ -1049,7 +993,7 @@ test_old_format(void **state)
 static void
 test_old_format_refused(void **state)
 {
-	struct fx			*fx = *state;
+	struct tl_dir			*fx = *state;
 	struct hive_replay_result	 res;
 	struct hive_replay_log		 log;
 	struct oldlog			 o;
@@ -1108,33 +1052,24 @@ test_old_format_refused(void **state)
 	oldlog_free(&o);
 }
 
+#define T(f)	cmocka_unit_test_setup_teardown(f, tl_setup, tl_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_system_b, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_clean_untouched, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_no_logs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flipped_byte, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_log, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_missing_partner, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_other_hive_log, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_logs_do_not_continue,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_base_block, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_components_log2, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_old_format, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_old_format_refused, setup,
-		    teardown),
+		T(test_system_b),
+		T(test_clean_untouched),
+		T(test_no_logs),
+		T(test_flipped_byte),
+		T(test_truncated_log),
+		T(test_missing_partner),
+		T(test_other_hive_log),
+		T(test_logs_do_not_continue),
+		T(test_bad_base_block),
+		T(test_components_log2),
+		T(test_old_format),
+		T(test_old_format_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,8 @@
  * way a technician's disk looks after Windows Setup.
  *
  * Include after <cmocka.h>. Everything is static inline so that each test
- * program uses what it needs without unused-function warnings.
+ * program uses what it needs without unused-function warnings. Temp
+ * directories and shell commands are testlib.h's.
  */
 #ifndef NTM_TESTS_VOL_IMAGES_H
 #define NTM_TESTS_VOL_IMAGES_H
@@ -27,6 +28,8 @@
 
 #include "util/util.h"
 
+#include "testlib.h"
+
 #define MIB	(1024ULL * 1024)
 
 /* GPT type GUIDs Windows Setup uses. */
@@ -42,95 +45,44 @@ struct vt {
 	int	 loopfd;	/* held open: closing it detaches */
 };
 
-/* Run a shell command; its output goes to a log that is printed when it
- * fails, so a broken tool shows why. Returns the exit status. */
-static inline int NTM_PRINTF(2, 3)
-vt_sh_status(struct vt *vt, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*cmd, *full, *log, *out;
-	size_t	 len;
-	int	 st;
-
-	va_start(ap, fmt);
-	xvasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	log = xprintf("%s/.sh.log", vt->dir);
-	full = xprintf("( %s ) >'%s' 2>&1", cmd, log);
-	st = system(full);
-	st = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-	if (st != 0) {
-		fprintf(stderr, "# command failed (%d): %s\n", st, cmd);
-		if (file_read_all(log, 1 << 20, (void **)&out, &len,
-		    NULL) == 0) {
-			fprintf(stderr, "# %s\n", out);
-			free(out);
-		}
-	}
-	unlink(log);
-	free(log);
-	free(full);
-	free(cmd);
-	return st;
-}
-
-#define vt_sh(vt, ...) assert_int_equal(vt_sh_status(vt, __VA_ARGS__), 0)
-
-/* Run a command and return its standard output; caller frees. */
-static inline char * NTM_PRINTF(2, 3)
-vt_sh_out(struct vt *vt, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*cmd, *out, *path;
-	size_t	 len;
-
-	va_start(ap, fmt);
-	xvasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	path = xprintf("%s/.sh.out", vt->dir);
-	if (vt_sh_status(vt, "( %s ) >'%s'", cmd, path) != 0)
-		fail_msg("command failed: %s", cmd);
-	if (file_read_all(path, 1 << 24, (void **)&out, &len, NULL) != 0)
-		fail_msg("no output from %s", cmd);
-	unlink(path);
-	free(path);
-	free(cmd);
-	return out;
-}
+/* Shell commands are testlib.h's (quiet unless they fail); vt is the
+ * test's, kept in the calls for the tests written with it. */
+#define vt_sh_status(vt, ...)	((void)(vt), tl_sh_status(__VA_ARGS__))
+#define vt_sh(vt, ...)		((void)(vt), tl_sh_ok(__VA_ARGS__))
+#define vt_sh_out(vt, ...)	((void)(vt), tl_sh(__VA_ARGS__))
 
 static inline char *
 vt_path(struct vt *vt, const char *name)
 {
-	return xprintf("%s/%s", vt->dir, name);
+	return tl_path(vt->dir, name);
 }
 
 static inline int
 vt_setup(void **state)
 {
 	struct vt	*vt;
-	char		*cause = NULL;
 
 	vt = xcalloc(1, sizeof *vt);
-	if ((vt->dir = tmpdir_create("ntmend-vol", &cause)) == NULL) {
-		fprintf(stderr, "# %s\n", cause);
-		free(cause);
-		free(vt);
-		return -1;
-	}
+	vt->dir = tl_tmpdir();
 	vt->loopfd = -1;
 	*state = vt;
 	return 0;
 }
 
-static inline void
+/* Unmount what vt_fuse_mount mounted. Returns fusermount's exit status
+ * (0: cleanly unmounted; otherwise it is lazily detached). */
+static inline int
 vt_umount(struct vt *vt)
 {
+	int	st;
+
 	if (vt->mnt == NULL)
-		return;
-	if (vt_sh_status(vt, "fusermount -u '%s'", vt->mnt) != 0)
+		return 0;
+	if ((st = vt_sh_status(vt, "fusermount -u '%s'", vt->mnt)) != 0)
 		vt_sh_status(vt, "umount -l '%s'", vt->mnt);
 	free(vt->mnt);
 	vt->mnt = NULL;
+	return st;
 }
 
 static inline int
@@ -308,16 +260,25 @@ vt_mkbitlocker(struct vt *vt, const char *name, unsigned mib, int full)
 	return p;
 }
 
-/* Mount an NTFS filesystem file read-write with ntfs-3g FUSE; vt_teardown
- * unmounts it whatever happens to the test. (ntfs-3g ignores an offset=
- * option: a partition inside a disk image needs a loop device.) */
+/* Mount an NTFS filesystem file with ntfs-3g FUSE and its options ("-o
+ * ro"); vt_teardown unmounts it whatever happens to the test. (ntfs-3g
+ * ignores an offset= option: a partition inside a disk image needs a loop
+ * device.) */
 static inline char *
-vt_fuse_mount(struct vt *vt, const char *fs)
+vt_fuse_mount_opts(struct vt *vt, const char *fs, const char *opts)
 {
 	assert_null(vt->mnt);
 	vt->mnt = vt_path(vt, "mnt");
-	vt_sh(vt, "mkdir -p '%s' && ntfs-3g '%s' '%s'", vt->mnt, fs, vt->mnt);
+	vt_sh(vt, "mkdir -p '%s' && ntfs-3g %s '%s' '%s'", vt->mnt, opts, fs,
+	    vt->mnt);
 	return vt->mnt;
+}
+
+/* The same, read-write. */
+static inline char *
+vt_fuse_mount(struct vt *vt, const char *fs)
+{
+	return vt_fuse_mount_opts(vt, fs, "");
 }
 
 /* Put Windows\System32\config\SYSTEM (a few bytes: only its name
