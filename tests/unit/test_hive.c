@@ -22,17 +22,6 @@
 
 #include "testlib.h"
 
-static struct hive *
-fx_open(const char *path)
-{
-	struct hive	*h = NULL;
-	char		*cause = NULL;
-
-	if (hive_open_file(path, &h, &cause) != 0)
-		fail_msg("hive_open_file %s: %s", path, cause);
-	return h;
-}
-
 /* hivexget's reading of a value, trailing newlines cut. */
 static char *
 hivexget(const char *file, const char *key, const char *name)
@@ -101,7 +90,7 @@ test_system(void **state)
 
 	path = tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM");
 	before = tl_sha256(path);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_CLEAN);
 	assert_null(hive_warning(h));
 	assert_string_equal(hive_name(h), "SYSTEM");
@@ -161,7 +150,7 @@ test_values_vs_hivexget(void **state)
 	size_t			 i;
 
 	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		if (hive_value_get(h, t[i].key, t[i].name, &val, &cause) != 0)
 			fail_msg("%s", cause);
@@ -188,7 +177,7 @@ test_dirty_no_logs(void **state)
 	char		*path;
 
 	path = tl_hive(fx->dir, "regipy_SYSTEM_2", "SYSTEM");
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
 	assert_non_null(w = hive_warning(h));
 	assert_non_null(strstr(w, "SYSTEM is dirty"));
@@ -215,7 +204,7 @@ test_dirty_logs(void **state)
 	path = tl_hive(fx->dir, "regipy_SYSTEM_B", "SYSTEM");
 	l1 = tl_hive(fx->dir, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1");
 	l2 = tl_hive(fx->dir, "regipy_SYSTEM_B.LOG2", "SYSTEM.LOG2");
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	/* Good logs are replayed into the copy: reads see what Windows
 	 * would (Epoch is 0x1af before replay, 0x1b3 after). */
 	assert_int_equal(hive_log_state(h), HIVE_REPLAYED);
@@ -240,7 +229,7 @@ test_dirty_logs(void **state)
 	/* Only LOG2 holds valid records once LOG1's first entry is
 	 * damaged (byte in its page data, caught by Hash-1). */
 	fx_poke(l1, 2000, 0xff);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_LOGS);
 	w = hive_warning(h);
 	assert_non_null(strstr(w, "changes in SYSTEM.LOG2 (20 log records)"));
@@ -254,14 +243,14 @@ test_dirty_logs(void **state)
 	/* Without the logs: nothing holds the changes. */
 	unlink(l1);
 	unlink(l2);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
 	hive_close(h);
 
 	/* The hive's own logs, but the hive is past their records. */
 	free(tl_hive(fx->dir, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1"));
 	fx_set_seq(path, 3000, 2999);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
 	w = hive_warning(h);
 	assert_non_null(strstr(w, "3000/2999"));
@@ -290,7 +279,7 @@ test_foreign_log(void **state)
 	log = tl_path(fx->dir, "SYSTEM.LOG");
 	assert_int_equal(file_write_all(log, "", 0, NULL), 0);
 	free(log);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
 	w = hive_warning(h);
 	assert_non_null(strstr(w, "(SYSTEM.LOG2 belongs to another hive (its "
@@ -310,7 +299,7 @@ test_lowercase_logs(void **state)
 
 	path = tl_hive(fx->dir, "regipy_SYSTEM_B", "SYSTEM");
 	free(tl_hive(fx->dir, "regipy_SYSTEM_B.LOG1", "SYSTEM.log1"));
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_LOGS);
 	assert_non_null(strstr(hive_warning(h), "changes in SYSTEM.LOG1 "));
 	hive_close(h);
@@ -327,7 +316,7 @@ test_clean_with_logs(void **state)
 
 	path = tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM");
 	free(tl_hive(fx->dir, "regipy_SYSTEM_B.LOG1", "SYSTEM.LOG1"));
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_CLEAN);
 	assert_null(hive_warning(h));
 	hive_close(h);
@@ -419,7 +408,7 @@ test_close_removes_copy(void **state)
 	char		*path, *copy;
 
 	path = tl_hive(fx->dir, "hivex_minimal", NULL);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	copy = xstrdup(hive_file_path(h));
 	assert_int_equal(stat(copy, &sb), 0);
 	hive_close(h);
@@ -451,7 +440,7 @@ test_special_names(void **state)
 	uint32_t		 v;
 
 	path = tl_hive(fx->dir, "hivex_special", NULL);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_non_null(children = hivex_node_children(hive_handle(h),
 	    hivex_root(hive_handle(h))));
 	for (i = 0; i < 3; i++) {
@@ -507,7 +496,7 @@ test_key_lookup(void **state)
 	char		*path, *cause = NULL;
 
 	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_key_lookup(h, "", &root, NULL), 0);
 	assert_true(root == hivex_root(hive_handle(h)));
 	assert_int_equal(hive_key_lookup(h, "\\", &b, NULL), 0);
@@ -547,7 +536,7 @@ test_path_resolve(void **state)
 	char		*path, *s;
 
 	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	s = hive_path_resolve(h, "CurrentControlSet\\Services", NULL);
 	assert_string_equal(s, "ControlSet001\\Services");
 	free(s);
@@ -565,7 +554,7 @@ test_path_resolve(void **state)
 
 	/* DEFAULT has no Select key: nothing to resolve. */
 	path = tl_hive(fx->dir, "dfir_Win10_DEFAULT", "DEFAULT");
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	s = hive_path_resolve(h, "CurrentControlSet\\Services", NULL);
 	assert_string_equal(s, "CurrentControlSet\\Services");
 	free(s);
@@ -602,7 +591,7 @@ test_control_set_bounds(void **state)
 		assert_int_equal(hivex_commit(w, NULL, 0), 0);
 		assert_int_equal(hivex_close(w), 0);
 
-		h = fx_open(path);
+		h = tl_hive_open(path);
 		assert_int_equal(hive_current_control_set(h, &n, &cause), -1);
 		assert_non_null(strstr(cause, "not a control set"));
 		free(cause);
@@ -630,7 +619,7 @@ test_value_get(void **state)
 				    "{25DBCE51-6C8F-4A72-8A6D-B54C2B4FC835}";
 
 	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_value_string(h, cls, "", &s, NULL), 0);
 	assert_string_equal(s, "Mobile devices");
 	free(s);
@@ -692,7 +681,7 @@ test_rlenvalue(void **state)
 	char			*path, *s;
 
 	path = tl_hive(fx->dir, "hivex_rlenvalue_test_hive", NULL);
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_value_get(h, "ModerateValueParent", "3Bytes",
 	    &val, NULL), 0);
 	assert_int_equal(val.type, HIVE_REG_BINARY);
@@ -720,7 +709,7 @@ test_default_hive(void **state)
 	char		*path, *s, *theirs;
 
 	path = tl_hive(fx->dir, "dfir_Win10_DEFAULT", "DEFAULT");
-	h = fx_open(path);
+	h = tl_hive_open(path);
 	assert_int_equal(hive_log_state(h), HIVE_DIRTY_NO_LOGS);
 	assert_int_equal(hive_value_string(h, "Control Panel\\International",
 	    "sShortDate", &s, NULL), 0);

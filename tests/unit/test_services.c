@@ -32,89 +32,7 @@
 #include "repair/repair.h"
 #include "util/util.h"
 
-struct fx {
-	char	*dir;
-};
-
-static const char *
-testdata(void)
-{
-	const char	*d = getenv("NTM_TESTDATA");
-
-	return d != NULL && *d != '\0' ? d : "../shared/testdata";
-}
-
-static int
-setup(void **state)
-{
-	struct fx	*fx = xcalloc(1, sizeof *fx);
-
-	fx->dir = tmpdir_create("ntmend-test-services", NULL);
-	assert_non_null(fx->dir);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*fx = *state;
-
-	tmpdir_remove(fx->dir);
-	free(fx->dir);
-	free(fx);
-	return 0;
-}
-
-static void
-sh(const char *fmt, ...) NTM_PRINTF(1, 2);
-
-static void
-sh(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*cmd;
-
-	va_start(ap, fmt);
-	xvasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-	free(cmd);
-}
-
-/* testdata hives/NAME (.xz or not) to path. */
-static void
-fx_hive_to(const char *name, const char *path)
-{
-	char	*src = xprintf("%s/hives/%s", testdata(), name);
-
-	if (access(src, R_OK) == 0)
-		sh("cp '%s' '%s' && chmod u+w '%s'", src, path, path);
-	else
-		sh("xz -dc '%s.xz' > '%s'", src, path);
-	free(src);
-}
-
-static char *
-fx_hive(struct fx *fx, const char *name)
-{
-	char	*path = xprintf("%s/%s", fx->dir, name);
-
-	fx_hive_to(name, path);
-	return path;
-}
-
-static struct hive *
-fx_open(const char *path)
-{
-	struct hive	*h = NULL;
-	char		*cause = NULL;
-
-	if (hive_open_file(path, &h, &cause) != 0)
-		fail_msg("hive_open_file %s: %s", path, cause);
-	return h;
-}
+#include "testlib.h"
 
 /* Make a hive clean (equal sequence numbers, checksum right): the write
  * path refuses dirty hives, and what their logs hold is not what these
@@ -137,10 +55,8 @@ static void *
 fx_read(const char *path, size_t *len)
 {
 	void	*buf;
-	char	*cause = NULL;
 
-	if (file_read_all(path, (size_t)1 << 30, &buf, len, &cause) != 0)
-		fail_msg("%s", cause);
+	tl_read(path, (size_t)1 << 30, &buf, len);
 	return buf;
 }
 
@@ -486,14 +402,14 @@ static const char third_system2[] = "VBoxGuest,VBoxService,VBoxVideoW8";
 static void
 test_list_win7(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct service_list	*sl;
 	const struct service	*s;
 	struct hive		*h;
 	char			*path, *third;
 
-	path = fx_hive(fx, "regipy_SYSTEM");
-	h = fx_open(path);
+	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
+	h = tl_hive_open(path);
 	sl = list_of(h);
 	check_against_hivex(path, sl);
 	assert_true(sl->n > 400);
@@ -545,14 +461,14 @@ test_list_win7(void **state)
 static void
 test_list_win10(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct service_list	*sl;
 	const struct service	*s;
 	struct hive		*h;
 	char			*path, *third;
 
-	path = fx_hive(fx, "regipy_SYSTEM_B");
-	h = fx_open(path);
+	path = tl_hive(fx->dir, "regipy_SYSTEM_B", NULL);
+	h = tl_hive_open(path);
 	sl = list_of(h);
 	check_against_hivex(path, sl);
 	assert_true(sl->n > 550);
@@ -605,13 +521,13 @@ test_list_win10(void **state)
 static void
 test_list_system2(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct service_list	*sl;
 	struct hive		*h;
 	char			*path, *third;
 
-	path = fx_hive(fx, "regipy_SYSTEM_2");
-	h = fx_open(path);
+	path = tl_hive(fx->dir, "regipy_SYSTEM_2", NULL);
+	h = tl_hive_open(path);
 	sl = list_of(h);
 	check_against_hivex(path, sl);
 	third = third_party_names(sl);
@@ -714,12 +630,11 @@ test_decode(void **state)
 
 /* A SYSTEM hive of our own: hivex_minimal with Select and services. */
 static char *
-fx_mini_system(struct fx *fx, const char *name, int current)
+fx_mini_system(struct tl_dir *fx, const char *name, int current)
 {
-	char	*path = xprintf("%s/%s", fx->dir, name);
+	char	*path = tl_hive(fx->dir, "hivex_minimal", name);
 	hive_h	*h;
 
-	fx_hive_to("hivex_minimal", path);
 	h = hx_open_write(path);
 	hx_dword(h, "Select", "Current", (uint32_t)current);
 	hx_node(h, "ControlSet002\\Services", 1);
@@ -818,7 +733,7 @@ static const struct syn syn[] = {
 static void
 test_classify_synthetic(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct service_list	*sl;
 	const struct service	*s;
 	struct hive		*hv;
@@ -868,7 +783,7 @@ test_classify_synthetic(void **state)
 	hx_dword(h, "ControlSet001\\Services\\OtherSet", "Start", 2);
 	hx_commit(h, path);
 
-	hv = fx_open(path);
+	hv = tl_hive_open(path);
 	sl = list_of(hv);
 	assert_string_equal(sl->control_set, "ControlSet002");
 	assert_int_equal(sl->n, sizeof syn / sizeof syn[0] + 3);
@@ -906,7 +821,7 @@ test_classify_synthetic(void **state)
 static void
 test_list_refusals(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct service_list	 sl;
 	struct hive		*hv;
 	hive_h			*h;
@@ -914,7 +829,7 @@ test_list_refusals(void **state)
 
 	/* Select\Current names a control set that is not there. */
 	path = fx_mini_system(fx, "SYSTEM", 5);
-	hv = fx_open(path);
+	hv = tl_hive_open(path);
 	assert_int_equal(services_list(hv, &sl, &cause), -1);
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "ControlSet005"));
@@ -924,9 +839,8 @@ test_list_refusals(void **state)
 	free(path);
 
 	/* No Select at all (not a SYSTEM hive). */
-	path = xprintf("%s/SOFTWARE", fx->dir);
-	fx_hive_to("hivex_minimal", path);
-	hv = fx_open(path);
+	path = tl_hive(fx->dir, "hivex_minimal", "SOFTWARE");
+	hv = tl_hive_open(path);
 	assert_int_equal(services_list(hv, &sl, &cause), -1);
 	assert_non_null(cause);
 	free(cause);
@@ -938,7 +852,7 @@ test_list_refusals(void **state)
 	hx_dword(h, "Select", "Current", 1);
 	hx_node(h, "ControlSet001\\Control", 1);
 	hx_commit(h, path);
-	hv = fx_open(path);
+	hv = tl_hive_open(path);
 	assert_int_equal(services_list(hv, &sl, &cause), -1);
 	assert_non_null(strstr(cause, "Services"));
 	free(cause);
@@ -964,14 +878,14 @@ issue_dump(const struct service_issue *is, size_t n)
 static void
 test_check_real(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct service_issue	*is;
 	struct hive		*hv;
 	char			*path, *cause = NULL;
 	size_t			 n;
 
-	path = fx_hive(fx, "regipy_SYSTEM");
-	hv = fx_open(path);
+	path = tl_hive(fx->dir, "regipy_SYSTEM", NULL);
+	hv = tl_hive_open(path);
 	assert_int_equal(services_check_update(hv, 7601, &is, &n, &cause), 0);
 	issue_dump(is, n);
 	assert_int_equal(n, 0);
@@ -990,8 +904,8 @@ test_check_real(void **state)
 	hive_close(hv);
 	free(path);
 
-	path = fx_hive(fx, "regipy_SYSTEM_B");
-	hv = fx_open(path);
+	path = tl_hive(fx->dir, "regipy_SYSTEM_B", NULL);
+	hv = tl_hive_open(path);
 	assert_int_equal(services_check_update(hv, 16299, &is, &n, &cause),
 	    0);
 	issue_dump(is, n);
@@ -1021,17 +935,16 @@ struct dvol {
 #define SVCS	"ControlSet001\\Services\\"
 
 static void
-dvol_make(struct fx *fx, struct dvol *dv, int damage)
+dvol_make(struct tl_dir *fx, struct dvol *dv, int damage)
 {
 	hive_h	*h;
 	char	*dir;
 
 	dv->root = xprintf("%s/vol", fx->dir);
 	dir = xprintf("%s/Windows/System32/config", dv->root);
-	sh("mkdir -p '%s' && : > '%s/../usocore.dll'", dir, dir);
-	dv->system = xprintf("%s/SYSTEM", dir);
+	tl_sh_ok("mkdir -p '%s' && : > '%s/../usocore.dll'", dir, dir);
+	dv->system = tl_hive(dir, "regipy_SYSTEM_B", "SYSTEM");
 	free(dir);
-	fx_hive_to("regipy_SYSTEM_B", dv->system);
 	fx_make_clean(dv->system);
 	if (damage) {
 		h = hx_open_write(dv->system);
@@ -1159,7 +1072,7 @@ same_starts(struct dvol *dv, const char *except)
 static void
 test_reset(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct dvol		 dv;
 	struct service_issue	*is;
 	struct regedit		*re;
@@ -1278,7 +1191,7 @@ test_reset(void **state)
 static void
 test_reset_old_builds(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct dvol	 dv;
 	struct regedit	*re;
 	struct vol	*vol;
@@ -1317,7 +1230,7 @@ test_reset_old_builds(void **state)
 static void
 test_set(void **state)
 {
-	struct fx	*fx = *state;
+	struct tl_dir	*fx = *state;
 	struct dvol	 dv;
 	struct regedit	*re;
 	struct vol	*vol;
@@ -1387,7 +1300,7 @@ test_set(void **state)
 static void
 test_build(void **state)
 {
-	struct fx		*fx = *state;
+	struct tl_dir		*fx = *state;
 	struct vol_where	 w;
 	struct vol		*vol;
 	hive_h			*h;
@@ -1395,7 +1308,7 @@ test_build(void **state)
 	uint32_t		 build = 1;
 
 	dir = xprintf("%s/bvol/Windows/System32/config", fx->dir);
-	sh("mkdir -p '%s'", dir);
+	tl_sh_ok("mkdir -p '%s'", dir);
 	sw = xprintf("%s/SOFTWARE", dir);
 	memset(&w, 0, sizeof w);
 	w.path = xprintf("%s/bvol", fx->dir);
@@ -1409,7 +1322,7 @@ test_build(void **state)
 	cause = NULL;
 	vol_close(vol);
 
-	fx_hive_to("hivex_minimal", sw);
+	free(tl_hive(dir, "hivex_minimal", "SOFTWARE"));
 	h = hx_open_write(sw);
 	hx_str(h, "Microsoft\\Windows NT\\CurrentVersion", "CurrentBuild",
 	    hive_t_REG_SZ, "19045");
@@ -1434,7 +1347,7 @@ test_build(void **state)
 	free(dir);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, tl_setup, tl_teardown)
 
 int
 main(void)

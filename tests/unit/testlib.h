@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hive/hive.h"
 #include "util/util.h"
 
 /* Output of a shell command a test reads back, at most: listings and hex
@@ -248,6 +249,18 @@ tl_hive_read(const char *dir, const char *name, size_t max, uint8_t **buf,
 
 	tl_read(path, max, (void **)buf, len);
 	free(path);
+}
+
+/* hive_open_file of a local file, which must open. */
+static inline struct hive *
+tl_hive_open(const char *path)
+{
+	struct hive	*h = NULL;
+	char		*cause = NULL;
+
+	if (hive_open_file(path, &h, &cause) != 0)
+		fail_msg("hive_open_file %s: %s", path, cause);
+	return h;
 }
 
 /* SHA-256 of a local file as 64 hex digits; caller frees. */
