@@ -8,12 +8,20 @@ extern const struct check check_volume_bitlocker;
 extern const struct check check_volume_hibernated;
 extern const struct check check_volume_dirty;
 extern const struct check check_hive_dirty;
+extern const struct check check_update_services_disabled;
+extern const struct check check_grouppolicy_pol_corrupt;
+extern const struct check check_grouppolicy_blocks_updates;
+extern const struct check check_third_party_services;
 
 const struct check *const check_table[] = {
 	&check_volume_bitlocker,
 	&check_volume_hibernated,
 	&check_volume_dirty,
 	&check_hive_dirty,
+	&check_update_services_disabled,
+	&check_grouppolicy_pol_corrupt,
+	&check_grouppolicy_blocks_updates,
+	&check_third_party_services,
 	NULL
 };
 

@@ -897,3 +897,55 @@ policy_wu_unblock(struct pol *pol, char ***changesp, size_t *nchangesp)
 	*nchangesp = nchanges;
 	return removed;
 }
+
+int
+policy_wu_hive(struct hive *hv, struct pol **pp, char **cause)
+{
+	/* The hive's root is HKLM\SOFTWARE: the file's keys without
+	 * "Software\". */
+	static const char *const keys[] = { POLICY_WU_KEY, POLICY_AU_KEY };
+	static const size_t	 skip = sizeof "Software\\" - 1;
+	hive_h			*h = hive_handle(hv);
+	hive_node_h		 node;
+	hive_value_h		*vals;
+	hive_type		 t;
+	struct pol		*pol;
+	char			*name, *data, *why = NULL;
+	size_t			 i, k, len;
+
+	*pp = NULL;
+	pol = pol_new();
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (hive_key_lookup(hv, keys[i] + skip, &node, &why) != 0) {
+			if (errno == ENOENT) {	/* no such policy: normal */
+				free(why);
+				why = NULL;
+				continue;
+			}
+			pol_free(pol);
+			if (cause != NULL)
+				*cause = why;
+			else
+				free(why);
+			return -1;
+		}
+		/* Values hivex cannot list are values the update client
+		 * cannot read either. */
+		if ((vals = hivex_node_values(h, node)) == NULL)
+			continue;
+		for (k = 0; vals[k] != 0; k++) {
+			if ((name = hivex_value_key(h, vals[k])) == NULL)
+				continue;
+			data = hivex_value_value(h, vals[k], &t, &len);
+			/* A name or size registry.pol cannot hold is no
+			 * Windows Update policy: left out. */
+			if (data != NULL && *name != '\0')
+				pol_set(pol, keys[i], name, t, data, len, NULL);
+			free(data);
+			free(name);
+		}
+		free(vals);
+	}
+	*pp = pol;
+	return 0;
+}

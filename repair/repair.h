@@ -214,6 +214,12 @@ void	 policy_wu_blocks_free(struct policy_wu_block *, size_t n);
  * and **soft. ones too); *changes: one line per entry in effect (caller
  * frees each and the array). Returns the entries removed. */
 size_t	 policy_wu_unblock(struct pol *, char ***changes, size_t *n);
+/* The Windows Update policies applied in a SOFTWARE hive (values of
+ * Policies\Microsoft\Windows\WindowsUpdate and its AU subkey) as entries
+ * keyed as the Machine registry.pol writes them ("Software\Policies\..."),
+ * so that policy_wu_blocks judges the hive by the file's rules; names as
+ * the hive has them. No key: no entries. *pol: free with pol_free. */
+int	 policy_wu_hive(struct hive *, struct pol **, char **cause);
 
 /* Is the device or image write-protected (BLKROGET, or no write access),
  * so that no fix could be written whatever the volume's state? */
