@@ -62,10 +62,14 @@ extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_reg_entry;
 extern const struct cmd_entry cmd_pol_entry;
 extern const struct cmd_entry cmd_services_entry;
+extern const struct cmd_entry cmd_stage_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_hash_entry;
 extern const struct cmd_entry cmd_journal_entry;
 extern const struct cmd_entry cmd_undo_entry;
+
+/* cmd-logs-collect.c: `logs collect OUT.zip`, called by cmd-logs.c. */
+int	 logs_collect(struct cmd_ctx *);
 
 /* output.c */
 void	 out_error(const char *, ...) NTM_PRINTF(1, 2);

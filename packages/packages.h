@@ -339,4 +339,276 @@ void	 cbs_mum_check(const void *buf, size_t len, const char *name,
 int	 cbs_cat_check(const void *head, size_t headlen, uint64_t size,
 	     char **reason);
 
+/*
+ * stage.c, stage-cab.c: the next-boot queue (DESIGN.md "Next-boot
+ * queue"). Update packages given as .msu or .cab are checked on this
+ * machine (stage-cab.c: every cabinet entry judged before anything is
+ * written, .msu members expanded into a private temp directory), judged
+ * against the target (build family, architecture, servicing stack),
+ * ordered servicing stack first, and described as a queue that the caller
+ * writes to STAGE_DIR through the journal together with a runner script
+ * and SYSTEM\Setup's SetupType/CmdLine. After Windows ran it, the
+ * runner's results file is read back offline.
+ */
+#define STAGE_DIR		"ntmend\\queue"
+#define STAGE_QUEUE		STAGE_DIR "\\queue.txt"
+#define STAGE_RUNNER		STAGE_DIR "\\run.cmd"
+#define STAGE_RESULTS		STAGE_DIR "\\results.txt"
+#define STAGE_STATE_DIR		STAGE_DIR "\\state"
+/* SYSTEM hive key Winlogon reads at boot: SetupType 2 runs CmdLine as
+ * SYSTEM before the logon screen, then goes on to it (KB939857 and the
+ * SetupType table of the TechNet thread cited in stage.c). */
+#define STAGE_SETUP_KEY		"Setup"
+#define STAGE_SETUP_TYPE	2
+/*
+ * CmdLine: no drive letter. Winlogon hands CmdLine to CreateProcess as
+ * it is (a REG_SZ; nothing documents an expansion, and Microsoft's own
+ * MDT/SCCM scripts write a literal "C:\..." there), so %SystemDrive%
+ * in the value itself cannot be relied on. cmd.exe, found by the search
+ * path in System32, does expand %SystemRoot% in its /c command line, and
+ * SystemRoot is in every process's environment from smss on; the
+ * Windows folder is at the root of the target volume, so its parent is
+ * the volume's root whatever letter Windows gives it.
+ */
+#define STAGE_CMDLINE		"cmd.exe /d /c " \
+				    "%SystemRoot%\\..\\ntmend\\queue\\run.cmd"
+#define STAGE_MAX_ATTEMPTS	3	/* boots that start the runner
+					   without it finishing (power loss,
+					   a DISM that hangs or crashes the
+					   PC) before it gives up */
+
+#define NTM_MAX_STAGE_MEMBERS	100000	/* entries looked at in one
+					   cabinet: an LCU .cab holds some
+					   tens of thousands of files */
+#define NTM_MAX_STAGE_MSU_MEMBERS 64	/* an .msu holds 4 to 6 files
+					   (cabs, WSUSSCAN.cab, .xml,
+					   -pkgProperties.txt) */
+#define NTM_MAX_STAGE_FILE	((uint64_t)8 << 30) /* bytes of one .msu
+					   member: a Windows 11 LCU .cab is
+					   under 4 GB */
+#define NTM_MAX_STAGE_TOTAL	((uint64_t)16 << 30) /* bytes expanded
+					   from the .msu files of one stage
+					   add */
+#define NTM_MAX_STAGE_QUEUE	64	/* entries in the queue */
+#define NTM_MAX_STAGE_COMMAND	1000	/* bytes of a queued command: cmd.exe
+					   lines stop at 8191 characters */
+#define NTM_MAX_STAGE_TEXT	((size_t)4 << 20) /* bytes of queue.txt or
+					   results.txt read */
+
+enum stage_role {
+	STAGE_SSU,			/* servicing stack update: first */
+	STAGE_UPDATE,			/* any other package */
+	STAGE_LCU,			/* cumulative update */
+	STAGE_COMMAND			/* a queued command line: last */
+};
+/* "ssu", "update", "lcu", "command"; static. */
+const char *stage_role_name(enum stage_role);
+
+/* One package found in the files given (a .cab, or a .cab inside an
+ * .msu). */
+struct stage_package {
+	char		*source;	/* the file given */
+	char		*member;	/* the .cab's name in the .msu, or NULL */
+	char		*file;		/* where it is on this machine (temp
+					   copy for an .msu member) */
+	char		*name;		/* its file name, sanitized for the
+					   queue: [A-Za-z0-9._-] */
+	uint64_t	 size;
+	char		 sha256[65];
+	struct mum	*mum;		/* its update.mum */
+	char		*identity;	/* mum_identity_string */
+	char		*kb;		/* "KB5034122", or NULL */
+	enum stage_role	 role;
+	uint32_t	 build;		/* the build it is for (19041), 0 */
+	char		*ss_provides;	/* SSU: the stack it installs
+					   ("10.0.19041.3920"), else NULL */
+};
+
+struct stage_expand;
+/*
+ * Check and open the files given (.msu or .cab; the content decides):
+ * each cabinet's header must be whole (its size field equal to the
+ * file's: a cut download is refused) and not part of a multi-volume
+ * set; every entry is judged (no absolute names, no "..", no drive
+ * letters, only regular files, sizes under the limits above and the temp
+ * directory's free space) before anything is written; an .msu's .cab
+ * members are then expanded into a private temp directory and each must
+ * be an update package (update.mum at its root, parsed with mum_parse).
+ * Refusals name the file and the rule. Free with stage_expand_free, which
+ * removes the temp directory.
+ */
+int	 stage_expand(const char *const *files, size_t n,
+	     struct stage_expand **, char **cause);
+/* The packages found, in the order given; borrowed. */
+struct stage_package *stage_expand_packages(struct stage_expand *,
+	     size_t *n);
+/* Notes on what was skipped (WSUSSCAN.cab, ...); borrowed. */
+const char *const *stage_expand_notes(struct stage_expand *, size_t *n);
+void	 stage_expand_free(struct stage_expand *);	/* NULL is fine */
+
+/* The build family of a build: the base build its updates are made for
+ * (19041 for 19041-19045, 22621 for 22621/22631, ...) and a name
+ * ("Windows 10 2004-22H2, builds 19041-19045"); unknown builds are their
+ * own family (name NULL). */
+uint32_t stage_build_family(uint32_t build, const char **name);
+/* Does the package apply to a target of this build and architecture?
+ * -1 with a cause naming both builds (or architectures) when not. */
+int	 stage_applies(const struct stage_package *, uint32_t build,
+	     const char *arch, char **cause);
+/* The servicing stack installed on the volume: the highest value name of
+ * SOFTWARE CBS\Version ("10.0.19041.3745"); caller frees. */
+int	 stage_installed_stack(struct vol *, char **version, char **cause);
+
+/* A queued item, as queue.txt keeps it. */
+struct stage_entry {
+	unsigned	 id;		/* 1.., never reused in a queue */
+	enum stage_role	 role;
+	char		*file;		/* name in STAGE_DIR; NULL: command */
+	uint64_t	 size;
+	char		 sha256[65];
+	char		*identity;	/* package identity */
+	char		*kb;		/* or NULL */
+	char		*arch;
+	uint32_t	 build;
+	char		*ss_required;	/* installerAssembly version, NULL */
+	char		*ss_provides;	/* SSU's stack version, NULL */
+	char		*source;	/* the file it came from */
+	char		*command;	/* STAGE_COMMAND: the line */
+};
+struct stage_queue {
+	unsigned	 gen;		/* bumped by every change: the runner's
+					   attempts count per generation */
+	unsigned	 next_id;
+	struct stage_entry *entries;	/* in run order (stage_queue_sort) */
+	size_t		 n;
+};
+/* Read STAGE_QUEUE from the volume; none there is an empty queue. */
+int	 stage_queue_read(struct vol *, struct stage_queue *, char **cause);
+int	 stage_queue_parse(const void *buf, size_t len, struct stage_queue *,
+	     char **cause);
+/* queue.txt's bytes; caller frees. */
+char	*stage_queue_format(const struct stage_queue *, size_t *len);
+void	 stage_queue_free(struct stage_queue *);
+/* Add a package (its file name in the queue: "<id>-<name>") or a
+ * command; the entry is borrowed from the queue. */
+struct stage_entry *stage_queue_add_package(struct stage_queue *,
+	     const struct stage_package *);
+struct stage_entry *stage_queue_add_command(struct stage_queue *,
+	     const char *command);
+/* Remove entry id; -1 if there is none. */
+int	 stage_queue_remove(struct stage_queue *, unsigned id);
+/* Run order: SSU, other updates, LCU, commands; by id within each. */
+void	 stage_queue_sort(struct stage_queue *);
+/* A command line the runner can hold: one line, printable, quotes
+ * paired, at most NTM_MAX_STAGE_COMMAND bytes. */
+int	 stage_command_check(const char *command, char **cause);
+/* The runner (run.cmd, CRLF): stage.c says what it does and why.
+ * Caller frees. */
+char	*stage_runner(const struct stage_queue *, size_t *len);
+
+/* What the runner wrote to STAGE_RESULTS about one step. */
+struct stage_step_result {
+	unsigned	 id;
+	unsigned	 attempts;	/* attempts that started it */
+	int		 ended;		/* an exit code was recorded */
+	int32_t		 rc;		/* the last one, as %ERRORLEVEL% */
+	char		*started;	/* local time as Windows printed it */
+	char		*finished;
+};
+struct stage_results {
+	unsigned	 gen;		/* the generation asked for */
+	unsigned	 attempts;	/* runs started */
+	int		 finished;	/* a run went through every step */
+	int		 gave_up;	/* over STAGE_MAX_ATTEMPTS */
+	int		 reset;		/* Setup was put back */
+	int32_t		 reset_rc;	/* reg.exe's exit codes, worst */
+	int		 restarted;	/* it asked Windows to restart */
+	char		*last_time;	/* of the last line */
+	struct stage_step_result *steps;
+	size_t		 nsteps;
+	size_t		 other_gens;	/* lines of older generations */
+	size_t		 bad_lines;	/* not understood */
+};
+/* Parse results.txt for generation gen (older generations counted). */
+int	 stage_results_parse(const void *buf, size_t len, unsigned gen,
+	     struct stage_results *, char **cause);
+void	 stage_results_free(struct stage_results *);
+/* An exit code as DISM or a command returns it: "0 (success)", "3010
+ * (ERROR_SUCCESS_REBOOT_REQUIRED)", "0x800f081f (CBS_E_SOURCE_MISSING)";
+ * caller frees. */
+char	*stage_exit_describe(int32_t rc);
+/* Success: 0, 3010 (restart needed), 1641 (restart started). */
+int	 stage_exit_ok(int32_t rc);
+
+/*
+ * collect.c: `logs collect`: the servicing logs of a volume, read-only,
+ * streamed into one zip (deflate, UTF-8 names, as Explorer opens it)
+ * with memory flat whatever the sizes: CBS (Windows\Logs\CBS\*.log,
+ * CbsPersist_*), DISM, Windows Update ETL logs, setupapi*.log, Panther,
+ * ReportingEvents.log, and the caller's own entries (hive states,
+ * diagnose output).
+ */
+#define NTM_MAX_COLLECT_FILES	10000	/* files taken (Panther can hold a
+					   few hundred, CBS a few dozen) */
+#define NTM_MAX_COLLECT_DEPTH	8	/* folder levels below a root */
+
+struct collect_extra {			/* an entry the caller made */
+	const char	*name;		/* in the zip ("ntmend/hives.json") */
+	const void	*buf;
+	size_t		 len;
+};
+struct collect_file {
+	char		*path;		/* on the volume */
+	uint64_t	 size;
+	char		*error;		/* could not be read (all or part) */
+};
+struct collect_result {
+	struct collect_file *files;
+	size_t		 nfiles;
+	uint64_t	 bytes;		/* read from the volume */
+	uint64_t	 zip_bytes;
+	size_t		 skipped;	/* over NTM_MAX_COLLECT_FILES */
+};
+/*
+ * Write out (a new file on this machine, refused if it exists; written
+ * under a temporary name and renamed when complete): every file of the
+ * sets above found on the volume under its volume path ('/'-separated),
+ * then the extras. A file that cannot be read is listed with its error
+ * and the rest goes on.
+ */
+int	 collect_logs(struct vol *, const char *out,
+	     const struct collect_extra *, size_t nextra,
+	     struct collect_result *, char **cause);
+void	 collect_result_free(struct collect_result *);
+
+/* A hive's state for the report: header fields of the hive and its
+ * logs, and what a checkout says. */
+struct collect_hive_file {
+	char		*path;
+	int		 present;
+	uint64_t	 size;
+	int		 has_header;	/* "regf" parsed: the fields below */
+	uint32_t	 seq1, seq2;	/* sequence numbers */
+	uint32_t	 major, minor;
+	uint32_t	 type;		/* HIVE_TYPE_* */
+	uint32_t	 hbins_size;
+	uint64_t	 timestamp;	/* FILETIME */
+	uint32_t	 checksum;
+	int		 checksum_ok;
+	int		 dirty;		/* hive_header_is_dirty */
+	char		*error;		/* unreadable, no "regf", or NULL */
+};
+struct collect_hive {
+	const char	*name;		/* "SYSTEM"; static */
+	struct collect_hive_file hive;
+	struct collect_hive_file logs[2]; /* .LOG1, .LOG2 */
+	const char	*state;		/* "clean", "dirty-logs",
+					   "dirty-no-logs", "replayed",
+					   "missing", "unreadable"; static */
+	char		*warning;	/* the checkout's warning or error */
+};
+/* Every hive of enum hive_id, read-only. */
+void	 collect_hive_states(struct vol *, struct collect_hive **, size_t *n);
+void	 collect_hive_states_free(struct collect_hive *, size_t n);
+
 #endif
