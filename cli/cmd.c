@@ -18,6 +18,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_reg_entry,
 	&cmd_pol_entry,
 	&cmd_services_entry,
+	&cmd_packages_entry,
 	&cmd_stage_entry,
 	&cmd_journal_entry,
 	&cmd_undo_entry,

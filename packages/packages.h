@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+struct hive;
 struct vol;
 
 /* mum.c: package manifests (.mum). */
@@ -326,7 +327,35 @@ struct cbs_inventory {
  */
 int	 cbs_inventory_read(struct vol *, int flags, struct cbs_inventory *,
 	     char **cause);
+/* The same with hives the caller has checked out (a diagnosis shares one
+ * checkout per hive between its checks): software is required,
+ * components may be NULL. The hives stay the caller's. */
+int	 cbs_inventory_read_hives(struct vol *, struct hive *software,
+	     struct hive *components, int flags, struct cbs_inventory *,
+	     char **cause);
 void	 cbs_inventory_free(struct cbs_inventory *);
+/* What the inventory shows wrong, one line each, for `packages check` and
+ * the findings of DESIGN.md: package-manifest-corrupt (a package whose
+ * state needs files, with its .mum or .cat not ok), servicing-pending
+ * (each marker), ssu-missing (a downloaded update or a package not yet
+ * installed that names a servicing stack above the installed one). */
+#define CBS_FINDING_MANIFEST	"package-manifest-corrupt"
+#define CBS_FINDING_PENDING	"servicing-pending"
+#define CBS_FINDING_SSU		"ssu-missing"
+
+struct cbs_problem {
+	const char	*finding;	/* CBS_FINDING_*, static */
+	ssize_t		 pkg;		/* index in pkgs, or -1 */
+	const char	*path;		/* the file or key to blame, borrowed
+					   from the inventory */
+	uint64_t	 size;		/* of the file, when it is one */
+	char		*detail;	/* one line */
+};
+/* The problems of an inventory, in the order above (caller frees with
+ * cbs_problems_free); *n is 0 on a healthy installation. */
+void	 cbs_problems(const struct cbs_inventory *, struct cbs_problem **,
+	     size_t *n);
+void	 cbs_problems_free(struct cbs_problem *, size_t n);
 /* Check one manifest's bytes for the package called name (NULL: any):
  * sets f->status and f->reason (path and size are the caller's); *mp (if
  * mp is not NULL) gets the parsed manifest, or NULL when it is unusable
