@@ -11,6 +11,8 @@ extern const struct check check_hive_dirty;
 extern const struct check check_update_services_disabled;
 extern const struct check check_grouppolicy_pol_corrupt;
 extern const struct check check_grouppolicy_blocks_updates;
+extern const struct check check_servicing_pending;
+extern const struct check check_package_manifest_corrupt;
 extern const struct check check_third_party_services;
 
 const struct check *const check_table[] = {
@@ -21,6 +23,8 @@ const struct check *const check_table[] = {
 	&check_update_services_disabled,
 	&check_grouppolicy_pol_corrupt,
 	&check_grouppolicy_blocks_updates,
+	&check_servicing_pending,
+	&check_package_manifest_corrupt,
 	&check_third_party_services,
 	NULL
 };

@@ -9,12 +9,14 @@
 extern const struct fix fix_services_reset;
 extern const struct fix fix_pol_repair;
 extern const struct fix fix_pol_unblock_updates;
+extern const struct fix fix_servicing_revert_pending;
 extern const struct fix fix_clean_boot;
 
 const struct fix *const fix_table[] = {
 	&fix_services_reset,
 	&fix_pol_repair,
 	&fix_pol_unblock_updates,
+	&fix_servicing_revert_pending,
 	&fix_clean_boot,
 	NULL
 };
