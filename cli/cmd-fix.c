@@ -70,11 +70,12 @@ fix_print(struct cmd_ctx *ctx, struct fixctx *fx, struct fix_result *res,
 		    "journal", jid, "ok", ok, "fixes", a));
 		return;
 	}
+	if (ctx->dry_run && nres > 0)
+		printf("dry run, nothing written; the changes would be:\n");
 	for (i = 0; i < nres; i++) {
 		printf("%s: %s\n", res[i].fix->id, res[i].fix->title);
 		for (k = 0; k < res[i].count; k++)
-			printf("  %s%s\n", ctx->dry_run ? "would " : "",
-			    fx->changes[res[i].first + k]);
+			printf("  %s\n", fx->changes[res[i].first + k]);
 		if (res[i].count == 0 && res[i].error == NULL)
 			printf("  nothing to change\n");
 		if (res[i].error != NULL)
