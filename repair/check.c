@@ -14,6 +14,8 @@ extern const struct check check_grouppolicy_blocks_updates;
 extern const struct check check_servicing_pending;
 extern const struct check check_package_manifest_corrupt;
 extern const struct check check_third_party_services;
+extern const struct check check_file_hash_mismatch;
+extern const struct check check_recovery_partition_small;
 
 const struct check *const check_table[] = {
 	&check_volume_bitlocker,
@@ -26,6 +28,8 @@ const struct check *const check_table[] = {
 	&check_servicing_pending,
 	&check_package_manifest_corrupt,
 	&check_third_party_services,
+	&check_file_hash_mismatch,
+	&check_recovery_partition_small,
 	NULL
 };
 

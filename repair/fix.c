@@ -10,6 +10,7 @@ extern const struct fix fix_services_reset;
 extern const struct fix fix_pol_repair;
 extern const struct fix fix_pol_unblock_updates;
 extern const struct fix fix_servicing_revert_pending;
+extern const struct fix fix_golden_apply;
 extern const struct fix fix_clean_boot;
 
 const struct fix *const fix_table[] = {
@@ -17,6 +18,7 @@ const struct fix *const fix_table[] = {
 	&fix_pol_repair,
 	&fix_pol_unblock_updates,
 	&fix_servicing_revert_pending,
+	&fix_golden_apply,
 	&fix_clean_boot,
 	NULL
 };
