@@ -8,7 +8,6 @@
  * slot in between judging the logs and opening the copy with hivex.
  */
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -42,7 +41,7 @@ static const char *const hive_log_suffixes[] = { ".LOG1", ".LOG2", ".LOG" };
 
 struct hive_log {
 	char			*name;		/* "SYSTEM.LOG1" */
-	char			*path;		/* the temp copy, NULL if none */
+	uint8_t			*data;		/* its bytes, NULL if not read */
 	uint64_t		 size;
 	char			*problem;	/* why it cannot be used */
 	int			 usual;		/* the problem is only that the
@@ -60,6 +59,9 @@ struct hive {
 	enum hive_log_state	 state;
 	char			*warning;
 	int			 flags;		/* HIVE_WRITE, HIVE_FORCE */
+	uint8_t			*dirty;		/* a dirty hive's bytes as copied,
+					   for the replay; else NULL */
+	size_t			 dirtylen;
 	hive_h			*h;
 };
 
@@ -105,25 +107,37 @@ hive_write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Stream size bytes from a reader into a new local file. */
+/*
+ * Stream size bytes from a reader into a new local file (to, or none when
+ * NULL) and, with keep, into memory: always (HIVE_KEEP_ALL) or when the
+ * first block's sequence numbers differ (HIVE_KEEP_DIRTY: the replay of a
+ * dirty hive needs its bytes, and reading the copy back cost as much as
+ * making it). *keep (caller frees) is NULL when nothing was kept.
+ */
+#define HIVE_KEEP_ALL	1
+#define HIVE_KEEP_DIRTY	2
 static int
 hive_copy_stream(hive_pread_fn rd, void *arg, uint64_t size,
-    const char *what, const char *to, char **cause)
+    const char *what, const char *to, int keepmode, uint8_t **keep,
+    char **cause)
 {
-	uint8_t		*buf;
+	uint8_t		*buf, *mem = NULL, *dst;
 	uint64_t	 off = 0;
 	size_t		 want;
 	ssize_t		 n;
-	int		 fd, ret = -1;
+	int		 fd = -1, ret = -1;
 
-	fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1)
+	if (to != NULL && (fd = open(to, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600)) == -1)
 		return set_cause(cause, "%s: %s", to, strerror(errno));
+	if (keepmode == HIVE_KEEP_ALL)
+		mem = xmalloc((size_t)size + 1);
 	buf = xmalloc(NTM_HIVE_COPY_CHUNK);
 	while (off < size) {
 		want = size - off < NTM_HIVE_COPY_CHUNK ?
 		    (size_t)(size - off) : NTM_HIVE_COPY_CHUNK;
-		if ((n = rd(arg, buf, want, off)) < 0) {
+		dst = mem != NULL ? mem + off : buf;
+		if ((n = rd(arg, dst, want, off)) < 0) {
 			set_cause(cause, "cannot read %s at offset %llu: %s",
 			    what, (unsigned long long)off, strerror(errno));
 			goto fail;
@@ -134,7 +148,13 @@ hive_copy_stream(hive_pread_fn rd, void *arg, uint64_t size,
 			    (unsigned long long)size);
 			goto fail;
 		}
-		if (hive_write_all(fd, buf, (size_t)n) != 0) {
+		if (mem == NULL && keepmode == HIVE_KEEP_DIRTY && off == 0 &&
+		    n >= 12 && le32dec(buf + 4) != le32dec(buf + 8)) {
+			mem = xmalloc((size_t)size + 1);
+			memcpy(mem, buf, (size_t)n);
+			dst = mem;
+		}
+		if (fd != -1 && hive_write_all(fd, dst, (size_t)n) != 0) {
 			set_cause(cause, "cannot write %s: %s", to,
 			    strerror(errno));
 			goto fail;
@@ -145,11 +165,19 @@ hive_copy_stream(hive_pread_fn rd, void *arg, uint64_t size,
 
 fail:
 	free(buf);
-	if (close(fd) == -1 && ret == 0)
+	if (fd != -1 && close(fd) == -1 && ret == 0)
 		ret = set_cause(cause, "cannot write %s: %s", to,
 		    strerror(errno));
-	if (ret != 0)
-		unlink(to);
+	if (ret != 0) {
+		if (fd != -1)
+			unlink(to);
+		free(mem);
+		mem = NULL;
+	}
+	if (keep != NULL)
+		*keep = mem;
+	else
+		free(mem);
 	return ret;
 }
 
@@ -165,10 +193,11 @@ hive_src_exists(struct hive_src *src, const char *path)
 	return stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode);
 }
 
-/* Copy one file of at most HIVE_MAX_SIZE bytes; *size gets its size. */
+/* Copy one file of at most HIVE_MAX_SIZE bytes to a local file and/or
+ * memory (hive_copy_stream); *size gets its size. */
 static int
 hive_src_copy(struct hive_src *src, const char *from, const char *to,
-    uint64_t *size, char **cause)
+    int keepmode, uint8_t **keep, uint64_t *size, char **cause)
 {
 	struct vol_file	*f;
 	struct stat	 sb;
@@ -184,7 +213,7 @@ hive_src_copy(struct hive_src *src, const char *from, const char *to,
 			    "hive can be", from, (unsigned long long)*size);
 		else
 			ret = hive_copy_stream(hive_vol_pread, f, *size, from,
-			    to, cause);
+			    to, keepmode, keep, cause);
 		vol_file_close(f, NULL);
 		return ret;
 	}
@@ -201,7 +230,7 @@ hive_src_copy(struct hive_src *src, const char *from, const char *to,
 	else {
 		*size = (uint64_t)sb.st_size;
 		ret = hive_copy_stream(hive_host_pread, &fd, *size, from, to,
-		    cause);
+		    keepmode, keep, cause);
 	}
 	close(fd);
 	return ret;
@@ -293,24 +322,12 @@ static void
 hive_scan_log(struct hive *hv, struct hive_log *lg)
 {
 	char	*cause = NULL;
-	void	*map;
-	int	 fd;
 
-	if ((fd = open(lg->path, O_RDONLY | O_CLOEXEC)) == -1) {
-		xasprintf(&lg->problem, "cannot be read (%s)", strerror(errno));
-		return;
-	}
-	map = mmap(NULL, (size_t)lg->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED) {
-		xasprintf(&lg->problem, "cannot be read (%s)", strerror(errno));
-		return;
-	}
-	if (hive_log_scan(map, (size_t)lg->size, &hv->hdr, &lg->sum,
+	if (hive_log_scan(lg->data, (size_t)lg->size, &hv->hdr, &lg->sum,
 	    &cause) != 0) {
 		xasprintf(&lg->problem, "is not a usable log (%s)", cause);
 		free(cause);
-		goto out;
+		return;
 	}
 	lg->scanned = 1;
 	if (lg->sum.foreign)
@@ -326,17 +343,17 @@ hive_scan_log(struct hive *hv, struct hive_log *lg)
 		lg->usual = 1;
 	}
 
-out:
-	munmap(map, (size_t)lg->size);
 }
 
-/* Copy the logs beside the hive and judge what each holds for it. */
+/* Copy the logs beside the hive (hive.h promises the copies beside the
+ * hive's) keeping their bytes, which the scan and the replay use rather
+ * than reading the copies back, and judge what each holds for it. */
 static void
 hive_copy_logs(struct hive *hv, struct hive_src *src, const char *from)
 {
 	struct hive_log	*lg;
 	size_t		 i;
-	char		*lfrom, *cause = NULL;
+	char		*lfrom, *to, *cause = NULL;
 
 	for (i = 0; i < NTM_HIVE_LOGS; i++) {
 		lg = &hv->logs[i];
@@ -344,20 +361,18 @@ hive_copy_logs(struct hive *hv, struct hive_src *src, const char *from)
 		if ((lfrom = hive_find_log(src, from,
 		    hive_log_suffixes[i])) == NULL)
 			continue;
-		xasprintf(&lg->path, "%s/hive%s", hv->dir,
-		    hive_log_suffixes[i]);
-		if (hive_src_copy(src, lfrom, lg->path, &lg->size,
-		    &cause) != 0) {
+		xasprintf(&to, "%s/hive%s", hv->dir, hive_log_suffixes[i]);
+		if (hive_src_copy(src, lfrom, to, HIVE_KEEP_ALL, &lg->data,
+		    &lg->size, &cause) != 0) {
 			xasprintf(&lg->problem, "cannot be read (%s)", cause);
 			free(cause);
 			cause = NULL;
-			free(lg->path);
-			lg->path = NULL;
 		} else if (lg->size != 0) {
 			/* Windows 8.1+ keeps an empty .LOG beside .LOG1 and
 			 * .LOG2: not a log, nothing to say. */
 			hive_scan_log(hv, lg);
 		}
+		free(to);
 		free(lfrom);
 	}
 }
@@ -494,31 +509,34 @@ hive_replay_mem(struct hive *hv, struct hive_replay_result *res,
     char **cause)
 {
 	struct hive_replay_log	 logs[NTM_HIVE_LOGS];
-	void			*bufs[NTM_HIVE_LOGS] = { NULL }, *buf;
+	void			*buf;
 	uint8_t			*hive = NULL;
 	char			*tmp = NULL;
 	size_t			 len, i, n = 0;
 	int			 new_logs, fd, ret = -1;
 
 	memset(res, 0, sizeof *res);
-	if (file_read_all(hv->path, HIVE_MAX_SIZE, &buf, &len, cause) != 0)
-		return -1;
-	hive = buf;
+	if (hv->dirty != NULL) {
+		hive = hv->dirty;
+		len = hv->dirtylen;
+		hv->dirty = NULL;
+	} else {
+		if (file_read_all(hv->path, HIVE_MAX_SIZE, &buf, &len,
+		    cause) != 0)
+			return -1;
+		hive = buf;
+	}
 	/* .LOG1/.LOG2 come as a pair (a missing partner is a lost log);
 	 * a .LOG is given only when it is there, and Windows XP to 8 hives
 	 * have only a .LOG. A log that could not be copied is missing. */
-	new_logs = hv->logs[0].path != NULL || hv->logs[1].path != NULL;
+	new_logs = hv->logs[0].data != NULL || hv->logs[1].data != NULL;
 	for (i = 0; i < NTM_HIVE_LOGS; i++) {
-		if (hv->logs[i].path == NULL && !(i < 2 && new_logs))
+		if (hv->logs[i].data == NULL && !(i < 2 && new_logs))
 			continue;
 		memset(&logs[n], 0, sizeof logs[n]);
 		logs[n].name = hv->logs[i].name;
-		if (hv->logs[i].path != NULL) {
-			if (file_read_all(hv->logs[i].path, HIVE_MAX_SIZE,
-			    &bufs[n], &logs[n].len, cause) != 0)
-				goto out;
-			logs[n].buf = bufs[n];
-		}
+		logs[n].buf = hv->logs[i].data;
+		logs[n].len = (size_t)hv->logs[i].size;
 		n++;
 	}
 	if (hive_replay(hv->name, &hive, &len, logs, n, (hv->flags &
@@ -546,8 +564,6 @@ fail_tmp:
 	hive_replay_result_free(res);
 out:
 	free(tmp);
-	for (i = 0; i < n; i++)
-		free(bufs[i]);
 	free(hive);
 	return ret;
 }
@@ -627,6 +643,8 @@ hive_finish(struct hive *hv, struct hive_src *src, const char *from,
 	if (hv->state == HIVE_DIRTY_LOGS || (hv->state == HIVE_DIRTY_NO_LOGS &&
 	    (hv->flags & HIVE_FORCE)))
 		hive_replay_copy(hv);
+	free(hv->dirty);
+	hv->dirty = NULL;
 	if ((hv->flags & HIVE_WRITE) && !(hv->flags & HIVE_FORCE) &&
 	    (hv->state == HIVE_DIRTY_LOGS || hv->state == HIVE_DIRTY_NO_LOGS))
 		return set_cause(cause, "%s cannot be changed safely: %s; "
@@ -682,8 +700,10 @@ hive_open_src(struct hive_src *src, const char *from, int flags,
 	if ((hv = hive_new(from, cause)) == NULL)
 		return -1;
 	hv->flags = flags;
-	if (hive_src_copy(src, from, hv->path, &size, cause) != 0)
+	if (hive_src_copy(src, from, hv->path, HIVE_KEEP_DIRTY, &hv->dirty,
+	    &size, cause) != 0)
 		goto fail;
+	hv->dirtylen = (size_t)size;
 	if (hive_finish(hv, src, from, cause) != 0)
 		goto fail;
 	*hp = hv;
@@ -736,11 +756,12 @@ hive_close(struct hive *hv)
 		hivex_close(hv->h);
 	for (i = 0; i < NTM_HIVE_LOGS; i++) {
 		free(hv->logs[i].name);
-		free(hv->logs[i].path);
+		free(hv->logs[i].data);
 		free(hv->logs[i].problem);
 		if (hv->logs[i].scanned)
 			hive_log_summary_free(&hv->logs[i].sum);
 	}
+	free(hv->dirty);
 	if (hv->dir != NULL)
 		tmpdir_remove(hv->dir);
 	hive_header_free(&hv->hdr);
