@@ -2,9 +2,9 @@
  * testlib.h: what the unit tests share. Each test gets a fresh temp
  * directory (struct tl_dir, tl_setup/tl_teardown); testdata files
  * (../shared/testdata, read-only) are copied or decompressed into it;
- * files are read and written, hashed and run through shell commands with
- * any failure failing the test. Disk images are vol_images.h's, which
- * builds on this.
+ * files are read, written and hashed, hives opened and shell commands
+ * run, any failure failing the test. Disk images are vol_images.h's,
+ * which builds on this.
  *
  * Include after <cmocka.h>. Everything is static inline so that each test
  * program uses what it needs without unused-function warnings.
