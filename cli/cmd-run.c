@@ -179,6 +179,10 @@ run_diagnose(struct cmd_ctx *ctx, json_t **findings, json_t **windows,
 	*state = t.state;
 	if (st != NTM_OK && !(st == NTM_UNSAFE && (t.state & VOL_BITLOCKER)))
 		return st;
+	/* A locked volume is diagnosed by its state: the refusal's words
+	 * become the volume-bitlocker finding, not an error. */
+	free(*cause);
+	*cause = NULL;
 	d = diag_new(&t, NULL);
 	diag_run(d, NULL, 0, NULL, NULL);
 	fs = diag_findings(d, &n);
