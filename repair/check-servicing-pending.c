@@ -129,14 +129,21 @@ sp_run(struct diag *d, const struct check *c, char **cause)
 		return 0;
 	if (nother > 0)
 		finding_evidence(f, "%zu other pending rename%s (not the "
-		    "component store's) stay for Windows to do at boot",
-		    nother, nother == 1 ? "" : "s");
+		    "component store's) %s for Windows to do at boot", nother,
+		    nother == 1 ? "" : "s", nother == 1 ? "stays" : "stay");
 	free(f->summary);
-	f->summary = xprintf("a servicing operation waits for a reboot that "
-	    "never completed it (%zu marker%s%s): Windows cannot install "
-	    "updates until it is finished or reverted", nmark,
-	    nmark == 1 ? "" : "s", nmine > 0 ?
-	    ", component store files to move at boot" : "");
+	if (nmark > 0)
+		f->summary = xprintf("a servicing operation waits for a "
+		    "reboot that never completed it (%zu marker%s%s): Windows "
+		    "cannot install updates until it is finished or reverted",
+		    nmark, nmark == 1 ? "" : "s", nmine > 0 ? ", component "
+		    "store files to move at boot" : "");
+	else
+		f->summary = xprintf("%zu component store file operation%s "
+		    "wait%s for a reboot in PendingFileRenameOperations, left "
+		    "by a servicing operation that did not finish: Windows "
+		    "cannot install updates until it is finished or reverted",
+		    nmine, nmine == 1 ? "" : "s", nmine == 1 ? "s" : "");
 	return 0;
 }
 

@@ -203,6 +203,41 @@ check_eq "servicing-pending: undo: PendingFileRenameOperations back (hivexget)" 
     "$(has_value "$T/sp.undone/SYSTEM" "$cs\\$SM" PendingFileRenameOperations)" yes
 rm -rf "$img" "$T/sp.hives" "$T/sp.undone"
 
+# --- PendingFileRenameOperations: other programs' renames are theirs ----
+# u16 STRING: its UTF-16LE bytes and a NUL unit, as "5c,00,...,00,00,".
+u16() {
+	printf '%s' "$1" | iconv -t UTF-16LE | od -An -v -tx1 | tr -s ' \n' ','
+	printf '00,00,'
+}
+PFRO_KEY='HKLM\SYSTEM\CurrentControlSet\Control\Session Manager'
+other=$(u16 '\??\C:\Program Files\Contoso\epsagent.new')$(u16 '!\??\C:\Program Files\Contoso\epsagent.exe')
+sxs=$(u16 '\??\C:\Windows\WinSxS\Temp\InFlight\0123\x.dll')$(u16 '')
+img=$T/pfro.img
+cp "$T/healthy.img" "$img"
+"$NTMEND" -t "$img" reg set "$PFRO_KEY" PendingFileRenameOperations 'hex(7)' \
+    "${other#,}00,00" >/dev/null 2>&1
+diag "$img"
+check_eq "a third-party rename alone is no servicing-pending" "$(mine)" ""
+"$NTMEND" -t "$img" reg set "$PFRO_KEY" PendingFileRenameOperations 'hex(7)' \
+    "${sxs#,}${other#,}00,00" >/dev/null 2>&1
+diag "$img"
+check_eq "a component store rename is servicing-pending" "$(mine)" "servicing-pending"
+check_match "its evidence: the store's entry" "$(evidence servicing-pending)" \
+    'PendingFileRenameOperations: delete \\\?\?\\C:\\Windows\\WinSxS\\Temp\\InFlight\\0123\\x\.dll at boot'
+check_match "its evidence: the other program's counted, not listed" \
+    "$(evidence servicing-pending)" '^1 other pending rename .* stays'
+check_eq "its evidence: nothing of Contoso's" "$(evidence servicing-pending | grep -c Contoso)" 0
+tree "$img" "$T/before.tree"
+check_status "PendingFileRenameOperations: fix" 0 "$NTMEND" -t "$img" fix servicing-revert-pending >"$T/fix.out" 2>&1
+diag "$img"
+check_eq "PendingFileRenameOperations: gone after the fix" "$(mine)" ""
+hives "$img" "$T/pf.hives"
+check_eq "PendingFileRenameOperations: only the other program's pair kept (hivexget)" \
+    "$(hivexget "$T/pf.hives/SYSTEM" "$(ccs "$T/pf.hives/SYSTEM")\\$SM" PendingFileRenameOperations)" \
+    "$(printf '%s\n' '\??\C:\Program Files\Contoso\epsagent.new' '!\??\C:\Program Files\Contoso\epsagent.exe')"
+undo_same "$img" "$T/before.tree" PendingFileRenameOperations
+rm -rf "$img" "$T/pf.hives"
+
 # --- package-manifest-corrupt ------------------------------------------------
 img=$T/pmc.img
 mkimg pmc --fault package-manifest-corrupt || exit 1
