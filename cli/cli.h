@@ -66,6 +66,7 @@ extern const struct cmd_entry cmd_packages_entry;
 extern const struct cmd_entry cmd_stage_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_hash_entry;
+extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_journal_entry;
 extern const struct cmd_entry cmd_undo_entry;
 

@@ -15,6 +15,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_run_entry,
 	&cmd_report_entry,
 	&cmd_hash_entry,
+	&cmd_logs_entry,
 	&cmd_reg_entry,
 	&cmd_pol_entry,
 	&cmd_services_entry,

@@ -640,4 +640,240 @@ struct collect_hive {
 void	 collect_hive_states(struct vol *, struct collect_hive **, size_t *n);
 void	 collect_hive_states_free(struct collect_hive *, size_t n);
 
+/*
+ * logscan.c: the servicing logs read offline: CBS.log with its rotated
+ * CbsPersist_<time>.log/.cab files, dism.log, and Windows Update's
+ * ReportingEvents.log. Streamed in NTM_MAX_LOG_CHUNK pieces (a CBS.log
+ * runs to 50 MB and more): UTF-8 with or without BOM, UTF-16LE, CRLF or
+ * LF. What a line says never fails a scan: lines that are not understood
+ * are counted. Results: the failing HRESULTs with their names, the
+ * packages and files named by failing lines, the marker events the
+ * checks need, CBS sessions and the last one's outcome, dism.exe's last
+ * command. "Current" means after the last success of its domain (a CBS
+ * install that ended S_OK; a Windows Update install that succeeded):
+ * what came before was survived, so it is history.
+ */
+#define LOGSCAN_CBS_DIR		"Windows\\Logs\\CBS"
+#define LOGSCAN_CBS_LOG		"Windows\\Logs\\CBS\\CBS.log"
+#define LOGSCAN_DISM_LOG	"Windows\\Logs\\DISM\\dism.log"
+#define LOGSCAN_WU_LOG		"Windows\\SoftwareDistribution\\" \
+				    "ReportingEvents.log"
+
+#define NTM_MAX_LOG_LINE	8192	/* bytes of a line looked at, the
+					   rest cut and counted: real CBS
+					   lines stay under 2 KiB (a CSI line
+					   quoting an identity); longer ones
+					   are the NUL runs a power loss
+					   leaves in a log, or junk */
+#define NTM_MAX_LOG_TEXT	400	/* bytes of a line kept as evidence */
+#define NTM_MAX_LOG_CHUNK	((size_t)1 << 20) /* bytes per read */
+#define NTM_MAX_LOG_EVENTS	32	/* of each kind, the newest kept
+					   (all counted): a store that fails
+					   every night logs thousands */
+#define NTM_MAX_LOG_CODES	256	/* distinct HRESULTs kept */
+#define NTM_MAX_LOG_NAMES	256	/* distinct packages, files kept */
+#define NTM_MAX_LOG_SESSIONS	64	/* CBS sessions open at once (a
+					   Windows Update scan opens a few
+					   side by side) */
+#define NTM_MAX_LOG_PERSIST	512	/* CbsPersist_* files looked at */
+#define NTM_MAX_LOG_CAB		((uint64_t)1 << 30) /* bytes expanded
+					   from one CbsPersist cab: each
+					   holds one rotated CBS.log, 50-
+					   100 MB */
+
+enum logscan_kind {
+	LOGSCAN_CBS,			/* CBS.log, CbsPersist_* */
+	LOGSCAN_DISM,			/* dism.log */
+	LOGSCAN_WU			/* ReportingEvents.log */
+};
+
+/* One log read (a cab member is "X.cab:member"). */
+struct logscan_log {
+	char		*path;
+	enum logscan_kind kind;
+	int		 missing;	/* not on the volume (error says) */
+	char		*error;		/* could not be read (all or part) */
+	uint64_t	 size;		/* bytes of text read */
+	uint64_t	 lines;
+	uint64_t	 cut;		/* over NTM_MAX_LOG_LINE */
+	uint64_t	 unreadable;	/* control bytes or NULs: skipped */
+	const char	*encoding;	/* "UTF-8", "UTF-8 with BOM",
+					   "UTF-16LE with BOM", "UTF-16LE";
+					   static */
+	int		 crlf;		/* lines end in CRLF */
+	char		 first[20];	/* time of the first dated line */
+	char		 last[20];	/* and of the last, or "" */
+};
+
+enum logscan_event_kind {
+	LOGSCAN_EV_FAILURE,		/* a line with a failing HRESULT */
+	LOGSCAN_EV_STORE_CORRUPT,	/* "CSI Payload Corrupt", "Hashes for
+					   file member ... do not match",
+					   "[SR] Cannot repair member file",
+					   STATUS_SXS_COMPONENT_STORE_CORRUPT,
+					   CheckSUR "(p)" items not Fixed */
+	LOGSCAN_EV_SOURCE_MISSING,	/* a repair with no source: "Missing
+					   replacement payload", "CSI Payload
+					   Missing", "Failed to find file"
+					   0x800f081f */
+	LOGSCAN_EV_SSU_REQUIRED,	/* "requires Servicing Stack vX but
+					   current Servicing Stack is vY" */
+	LOGSCAN_EV_DOWNLOAD,		/* "Failed to extract package from
+					   cabinet", WER "failure source:
+					   Download" */
+	LOGSCAN_EV_WU_FAILURE,		/* a ReportingEvents.log Failure */
+	LOGSCAN_EV_COUNT
+};
+
+struct logscan_event {
+	enum logscan_event_kind kind;
+	uint32_t	 hr;		/* 0: none stated */
+	size_t		 log;		/* index in logs */
+	uint64_t	 line;		/* 1-based */
+	uint64_t	 seq;		/* order read, over all logs */
+	char		 time[20];	/* "2024-01-10 03:07:44" (CBS, DISM:
+					   local time; Windows Update: UTC),
+					   "" */
+	char		*session;	/* CBS session, or NULL */
+	char		*package;	/* identity (Windows Update: KB), or
+					   NULL */
+	char		*file;		/* file or component path, or NULL */
+	char		*need;		/* SSU_REQUIRED: stack version needed */
+	char		*have;		/* and installed then */
+	char		*text;		/* the line's message, printable */
+	int		 stale;		/* before a later success */
+};
+
+/* Where a line is. */
+struct logscan_ref {
+	size_t		 log;
+	uint64_t	 line;
+	char		 time[20];
+	char		*text;
+};
+
+struct logscan_code {
+	uint32_t	 hr;
+	char		*name;		/* Windows' name, or the one the log
+					   gives, or NULL */
+	uint64_t	 count;		/* lines */
+	uint64_t	 current;	/* of them after the last success */
+	struct logscan_ref first;
+	struct logscan_ref last;
+};
+
+/* A package or file failing lines name. */
+struct logscan_name {
+	char		*name;
+	uint64_t	 count;
+	uint64_t	 current;
+	uint32_t	 hr;		/* the last HRESULT with it, 0 */
+};
+
+enum logscan_outcome {
+	LOGSCAN_NONE,
+	LOGSCAN_SUCCEEDED,
+	LOGSCAN_FAILED,
+	LOGSCAN_UNFINISHED		/* no end in the log: interrupted */
+};
+
+/* A CBS session that installed or removed something, or failed. */
+struct logscan_session {
+	char		*id;		/* NULL: none in the logs */
+	char		*client;	/* "WindowsUpdateAgent", "DISM Package
+					   Manager Provider", ... */
+	char		*package;
+	char		 started[20];
+	char		 ended[20];
+	enum logscan_outcome outcome;
+	uint32_t	 hr;		/* the first failure */
+	char		*hr_name;
+	size_t		 log;
+};
+
+struct logscan_dism {
+	char		*command;	/* NULL: no dism.exe run logged */
+	char		 time[20];
+	enum logscan_outcome outcome;
+	uint32_t	 hr;
+};
+
+struct logscan_private;
+struct logscan {
+	struct logscan_log *logs;
+	size_t		 nlogs;
+	struct logscan_code *codes;	/* in order of first appearance */
+	size_t		 ncodes;
+	uint64_t	 codes_dropped;	/* lines of codes over the limit */
+	struct logscan_name *packages;
+	size_t		 npackages;
+	struct logscan_name *files;
+	size_t		 nfiles;
+	uint64_t	 names_dropped;
+	struct logscan_event *events;	/* kept ones, in order read */
+	size_t		 nevents;
+	uint64_t	 counts[LOGSCAN_EV_COUNT];  /* all seen */
+	uint64_t	 current[LOGSCAN_EV_COUNT]; /* kept and not stale */
+	struct logscan_session last;	/* the last servicing session */
+	uint64_t	 sessions;	/* CBS sessions of any kind */
+	uint64_t	 succeeded, failed, unfinished;
+	char		 last_ok[20];	/* last CBS success, "" */
+	char		 wu_last_ok[20]; /* last Windows Update install */
+	struct logscan_dism dism;	/* dism.exe's last run */
+	struct logscan_private *priv;
+};
+
+#define LOGSCAN_RECENT	0x1	/* CBS.log and only the newest CbsPersist
+				   file (diagnosis), not every one */
+/* Scan a volume's logs (missing ones are listed as missing). Free with
+ * logscan_free. */
+int	 logscan_volume(struct vol *, int flags, struct logscan **,
+	     char **cause);
+/* The same scan for every check of a diagnosis: kept while the logs on
+ * the volume are the same files (name, size, time), so that four checks
+ * read a 50 MB CBS.log once. Borrowed: valid until the next call. */
+const struct logscan *logscan_shared(struct vol *, char **cause);
+/* Feeding by hand (tests, fuzzing): logs of one domain oldest first, CBS
+ * logs before dism.log; each log begun, fed in pieces of any size,
+ * ended; then finish once. */
+struct logscan *logscan_new(void);
+void	 logscan_begin(struct logscan *, const char *path, enum logscan_kind);
+void	 logscan_feed(struct logscan *, const void *buf, size_t len);
+void	 logscan_end(struct logscan *);
+void	 logscan_finish(struct logscan *);
+void	 logscan_free(struct logscan *);	/* NULL is fine */
+/* "ERROR_SXS_COMPONENT_STORE_CORRUPT", or NULL; static. */
+const char *logscan_hresult_name(uint32_t hr);
+/* A failure: severity bit set, not ERROR_SUCCESS_REBOOT_REQUIRED. */
+int	 logscan_hr_failed(uint32_t hr);
+/* "store-corrupt", ...; "succeeded", ...; "cbs", ...; static. */
+const char *logscan_event_kind_name(enum logscan_event_kind);
+const char *logscan_outcome_name(enum logscan_outcome);
+const char *logscan_kind_name(enum logscan_kind);
+
+/* Fixes that reset a log or cache move it aside to a sibling named
+ * "<name>.ntmend-<UTC time>" (txr-reset, wu-cache-reset). */
+#define LOGSCAN_ASIDE_TAG	".ntmend-"
+#define LOGSCAN_ASIDE_TIME	"%Y%m%d-%H%M%S"
+/* When path (a file or folder) was last moved aside so, from its
+ * siblings' names; 0 if never. */
+time_t	 logscan_aside_time(struct vol *, const char *path);
+/* The name to move path aside to at now: "<path>.ntmend-<time>", with
+ * "-2", "-3", ... while that exists on vol (may be NULL); caller frees. */
+char	*logscan_aside_path(struct vol *, const char *path, time_t now);
+/* A log's "2024-01-10 03:07:44" as UTC, the log being local time with
+ * bias minutes (SYSTEM's TimeZoneInformation\ActiveTimeBias: UTC = local
+ * + bias); -1 if it is no time. */
+time_t	 logscan_time_utc(const char *t, int32_t bias);
+struct hive;
+/* That bias from a SYSTEM hive: 0, or -1 when it cannot be read (then
+ * -840, the earliest time a local clock can mean, errs on "before"). */
+int	 logscan_time_bias(struct hive *system, int32_t *bias);
+#define LOGSCAN_BIAS_EARLIEST	(-840)
+/* "CBS.log:32 2024-01-10 03:07:53: <text>" for evidence; caller frees. */
+char	*logscan_event_evidence(const struct logscan *,
+	     const struct logscan_event *);
+char	*logscan_ref_evidence(const struct logscan *,
+	     const struct logscan_ref *);
+
 #endif

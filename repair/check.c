@@ -13,6 +13,10 @@ extern const struct check check_grouppolicy_pol_corrupt;
 extern const struct check check_grouppolicy_blocks_updates;
 extern const struct check check_servicing_pending;
 extern const struct check check_package_manifest_corrupt;
+extern const struct check check_store_corrupt;
+extern const struct check check_ssu_missing;
+extern const struct check check_txr_log_failure;
+extern const struct check check_wu_cache;
 extern const struct check check_third_party_services;
 extern const struct check check_file_hash_mismatch;
 extern const struct check check_recovery_partition_small;
@@ -27,6 +31,10 @@ const struct check *const check_table[] = {
 	&check_grouppolicy_blocks_updates,
 	&check_servicing_pending,
 	&check_package_manifest_corrupt,
+	&check_store_corrupt,
+	&check_ssu_missing,
+	&check_txr_log_failure,
+	&check_wu_cache,
 	&check_third_party_services,
 	&check_file_hash_mismatch,
 	&check_recovery_partition_small,

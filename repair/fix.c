@@ -11,6 +11,9 @@ extern const struct fix fix_pol_repair;
 extern const struct fix fix_pol_unblock_updates;
 extern const struct fix fix_servicing_revert_pending;
 extern const struct fix fix_golden_apply;
+extern const struct fix fix_txr_reset;
+extern const struct fix fix_wu_cache_reset;
+extern const struct fix fix_chkdsk_schedule;
 extern const struct fix fix_clean_boot;
 
 const struct fix *const fix_table[] = {
@@ -19,6 +22,9 @@ const struct fix *const fix_table[] = {
 	&fix_pol_unblock_updates,
 	&fix_servicing_revert_pending,
 	&fix_golden_apply,
+	&fix_txr_reset,
+	&fix_wu_cache_reset,
+	&fix_chkdsk_schedule,
 	&fix_clean_boot,
 	NULL
 };
