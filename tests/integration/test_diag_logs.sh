@@ -56,16 +56,17 @@ tree() {
 	umount_win
 }
 
-# dry IMAGE FIX...: --dry-run writes nothing (the image's SHA-256).
+# dry IMAGE REGEX FIX...: --dry-run writes nothing (the image's SHA-256)
+# and describes the change REGEX matches.
 dry() {
-	local img=$1 before after out
-	shift
+	local img=$1 want=$2 before after out
+	shift 2
 	before=$(sha256sum <"$img")
 	out=$(ntm -t "$img" --dry-run fix "$@" 2>&1)
 	after=$(sha256sum <"$img")
 	check_eq "$*: --dry-run leaves the image's bytes alone" "$after" \
 	    "$before"
-	check_match "$*: --dry-run says what it would do" "$out" '  would '
+	check_match "$*: --dry-run says what it would do" "$out" "$want"
 }
 
 # --- txr-log-failure ---------------------------------------------------
@@ -85,7 +86,8 @@ if mkimg "$img" --fault txr-log-failure; then
 	check_match "txr: summary says what to run after" \
 	    "$(field txr-log-failure summary)" 'ntmend fix chkdsk-schedule'
 
-	dry "$img" txr-reset chkdsk-schedule
+	dry "$img" 'move Windows\\System32\\config\\TxR\\\{[0-9a-f-]+\}\.TxR\.blf into it' \
+	    txr-reset chkdsk-schedule
 	tree "$img" "$T/txr.before"
 	mount_win "$img" && {
 		(cd "$T/m/$TXR" && sha256sum -- * | LC_ALL=C sort) >"$T/txr.files"
@@ -146,7 +148,8 @@ if mkimg "$img" --fault wu-cache; then
 	    'ReportingEvents\.log:1 2024-01-10 03:15:22: Installation Failure: .*error 0x80240439'
 	check_match "wu: CBS.log's cabinet failure" "$ev" \
 	    'CBS\.log:[0-9]+ .*Failed to extract package from cabinet: .*KB5034122-x64\.cab \[HRESULT = 0x80070570'
-	dry "$img" wu-cache-reset
+	dry "$img" 'rename Windows\\SoftwareDistribution to Windows\\SoftwareDistribution\.ntmend-[0-9]{8}-[0-9]{6}' \
+	    wu-cache-reset
 	tree "$img" "$T/wu.before"
 	check_status "wu: fix wu-cache-reset" 0 ntm -t "$img" fix wu-cache-reset \
 	    >/dev/null
@@ -248,7 +251,8 @@ if mkimg "$img" --fault store-corrupt --fault ssu-missing \
 	check_eq "all: the four findings" "$(ids "$img")" \
 	    "ssu-missing store-corrupt txr-log-failure wu-cache"
 	tree "$img" "$T/all.before"
-	dry "$img" txr-reset wu-cache-reset chkdsk-schedule
+	dry "$img" 'autochk runs before Windows mounts the volume' \
+	    txr-reset wu-cache-reset chkdsk-schedule
 	check_status "all: fix txr-reset wu-cache-reset chkdsk-schedule" 0 \
 	    ntm -t "$img" fix txr-reset wu-cache-reset chkdsk-schedule >/dev/null
 	check_eq "all: what the fixes cure is gone, the rest stays" \
@@ -274,7 +278,7 @@ if mkimg "$img"; then
 	check_status "healthy: logs scan exits 0" 0 ntm -t "$img" logs scan \
 	    >/dev/null
 	check_match "healthy: txr-reset still moves the logs when asked" \
-	    "$(ntm -t "$img" --dry-run fix txr-reset)" 'would move .*TxR\.blf'
+	    "$(ntm -t "$img" --dry-run fix txr-reset)" 'move .*TxR\.blf into it'
 	rm -f "$img"
 fi
 for h in regipy_SYSTEM regipy_SYSTEM_2 regipy_SYSTEM_B; do
