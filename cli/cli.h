@@ -63,6 +63,7 @@ extern const struct cmd_entry cmd_reg_entry;
 extern const struct cmd_entry cmd_pol_entry;
 extern const struct cmd_entry cmd_services_entry;
 extern const struct cmd_entry cmd_packages_entry;
+extern const struct cmd_entry cmd_golden_entry;
 extern const struct cmd_entry cmd_stage_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_hash_entry;

@@ -20,6 +20,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_pol_entry,
 	&cmd_services_entry,
 	&cmd_packages_entry,
+	&cmd_golden_entry,
 	&cmd_stage_entry,
 	&cmd_journal_entry,
 	&cmd_undo_entry,

@@ -369,6 +369,212 @@ int	 cbs_cat_check(const void *head, size_t headlen, uint64_t size,
 	     char **reason);
 
 /*
+ * golden.c, golden-*.c: known-good archives of servicing files. Captured
+ * on a healthy PC of the same build (a tar.zst with ntmend's manifest
+ * first), compared with and applied to a broken one; a plain zip, 7z or
+ * tar of a folder copied from a working PC is accepted too. Archives come
+ * from unknown machines: each is checked from its first entry to its last
+ * before anything is written (golden-archive.c says what is refused).
+ */
+#define GOLDEN_MANIFEST		"ntmend-golden.jsonl"
+#define GOLDEN_SCHEMA		"ntmend.golden/1"
+#define GOLDEN_DEFAULT_PATH	CBS_PACKAGES_DIR
+
+struct golden;
+
+/* Who an archive was captured from; any field may be NULL / 0. */
+struct golden_source {
+	char		*product;	/* "Windows 10 Pro" */
+	char		*edition;	/* "Professional" */
+	char		*display_version; /* "22H2" */
+	uint32_t	 build;		/* 19045 */
+	uint32_t	 ubr;		/* 3803 */
+	char		*arch;		/* "amd64" */
+	char		*computer_name;
+	time_t		 captured;	/* 0: unknown */
+};
+
+/* Progress of a long phase, for a bar: done so far of the totals (a
+ * total of 0 is not known yet). */
+struct golden_progress {
+	const char	*phase;		/* "hashing", "archiving", "reading",
+					   "comparing", "checking", "writing" */
+	size_t		 files;
+	size_t		 nfiles;
+	uint64_t	 bytes;
+	uint64_t	 nbytes;
+};
+typedef void (*golden_progress_fn)(const struct golden_progress *,
+	     void *arg);
+
+struct golden_capture_result {
+	size_t		 files;		/* regular files, data stored */
+	size_t		 links;		/* further names of those (hard
+					   links, stored as links) */
+	size_t		 dirs;
+	uint64_t	 bytes;		/* file data */
+	uint64_t	 archive_bytes;	/* the archive's size */
+	char		**warnings;	/* junctions not followed, ... */
+	size_t		 nwarnings;
+};
+
+/*
+ * Capture GOLDEN_DEFAULT_PATH and paths (files or directories,
+ * recursively) of a volume into a new archive out (a host path; refused
+ * if it exists): tar compressed with zstd, GOLDEN_MANIFEST first (src, and per
+ * file: path, size, SHA-256, attributes, security descriptor, hard-link
+ * group), then the files, each MFT record's data once and its other names
+ * as hard links. Memory stays flat: data is streamed, twice (hashed for
+ * the manifest, then archived and hashed again to see it did not change).
+ * Written to a temporary name and renamed when complete.
+ */
+int	 golden_capture(struct vol *, const struct golden_source *src,
+	     const char *const *paths, size_t npaths, const char *out,
+	     golden_progress_fn, void *arg, struct golden_capture_result *,
+	     char **cause);
+void	 golden_capture_result_free(struct golden_capture_result *);
+
+/*
+ * Open an archive. With a manifest, the manifest is read and checked (the
+ * rest of the archive is checked by golden_check); without one, the whole
+ * archive is checked now, every file hashed, and its path prefix mapped
+ * onto the volume ("Packages/" and "servicing/Packages/" onto
+ * Windows\servicing\Packages, ...; golden_mapping says what). Refusals
+ * are one line naming the entry and the rule it breaks.
+ */
+int	 golden_open(const char *path, golden_progress_fn, void *arg,
+	     struct golden **, char **cause);
+void	 golden_free(struct golden *);
+/* The source PC, NULL for a plain archive; borrowed. */
+const struct golden_source *golden_source_of(struct golden *);
+/* A plain archive's mapping ("'Packages/' onto Windows\servicing\
+ * Packages"), NULL with a manifest; borrowed. */
+const char *golden_mapping(struct golden *);
+/* The paths the archive covers on the volume; borrowed. */
+const char *const *golden_roots(struct golden *, size_t *n);
+/*
+ * Refuse an archive of another build (the major number: 19045) or
+ * architecture than the target's, naming both; a target whose build or
+ * architecture is unknown is refused too (force it when sure). Plain
+ * archives say nothing about their source and pass.
+ */
+int	 golden_check_source(struct golden *, uint32_t build,
+	     const char *arch, char **cause);
+/* Only these volume paths (files, or directories: what is below them);
+ * each must be in the archive and must not climb out ("..").
+ * Default: everything. */
+int	 golden_select(struct golden *, const char *const *paths, size_t n,
+	     char **cause);
+
+#define GOLDEN_EXTRAS	0x1	/* also list what the volume has under the
+				   archive's directories that it lacks */
+/* A file's SHA-256 (sha, 32 bytes) or why it could not be read (sha
+ * NULL), for paths[i]; both borrowed for the call. */
+typedef void (*golden_hash_cb)(void *cbarg, size_t i, const uint8_t *sha,
+	     const char *cause);
+/* Hash the files at paths of the volume, calling cb for each in order.
+ * golden_plan hashes one file after another unless given one with
+ * golden_set_hasher (the engine's hash_walk reads ahead and hashes in
+ * another thread). */
+typedef int (*golden_hash_fn)(void *harg, struct vol *,
+	     const char *const *paths, size_t n, golden_hash_cb cb,
+	     void *cbarg);
+void	 golden_set_hasher(struct golden *, golden_hash_fn, void *harg);
+/*
+ * Compare the selected files with the volume (size, then SHA-256) and
+ * plan what apply would do: create what is missing (directories first,
+ * recorded descriptor and attributes, else inherited; a missing further
+ * name of a hard-link group as a link when a name of the group is there),
+ * replace what differs in place (once per MFT record: a name linked to
+ * one already replaced shows the new bytes). Never writes.
+ */
+int	 golden_plan(struct golden *, struct vol *, int flags,
+	     golden_progress_fn, void *arg, char **cause);
+/*
+ * The pre-pass of an archive with a manifest: every entry after it read
+ * and checked against the manifest and the rules of golden-archive.c,
+ * before anything is written. When what apply will write is small (32
+ * MiB at most: a re-apply), those bytes are kept, hashed, and apply does
+ * not read the archive again. Plain archives were checked by golden_open;
+ * this does nothing for them.
+ */
+int	 golden_check(struct golden *, golden_progress_fn, void *arg,
+	     char **cause);
+
+enum golden_state {
+	GOLDEN_DIFFERS,		/* detail: "size 10, archive 12" / "content" */
+	GOLDEN_MISSING,
+	GOLDEN_EXTRA,		/* on the volume, not in the archive */
+	GOLDEN_UNREADABLE	/* detail: why it cannot be compared */
+};
+/* "differs", "missing", "extra", "unreadable"; static. */
+const char *golden_state_name(enum golden_state);
+
+struct golden_item {
+	const char	*path;
+	enum golden_state state;
+	const char	*detail;	/* or NULL */
+	int		 is_dir;
+};
+struct golden_counts {
+	size_t		 files;		/* compared (selected) */
+	size_t		 dirs;
+	size_t		 same;
+	size_t		 differ;
+	size_t		 missing;
+	size_t		 extra;
+	size_t		 unreadable;
+};
+/* golden_plan's findings, archive order then extras; borrowed. */
+const struct golden_item *golden_items(struct golden *, size_t *n);
+const struct golden_counts *golden_counts(struct golden *);
+/* What apply will change, one line each ("replaced Windows\...
+ * (content differs, 90112 bytes)"); borrowed. */
+const char *const *golden_changes(struct golden *, size_t *n);
+/* Things apply cannot put right (a hard link the source has and the
+ * target lacks, ...); borrowed. */
+const char *const *golden_warnings(struct golden *, size_t *n);
+/* Bytes apply needs on the volume: new data and the journal's copies of
+ * what it replaces. */
+uint64_t golden_need(struct golden *);
+
+/* One change apply asks its caller (the journal) to make. */
+enum golden_op_kind {
+	GOLDEN_OP_MKDIR,
+	GOLDEN_OP_CREATE,
+	GOLDEN_OP_REPLACE,	/* in place: the same MFT record */
+	GOLDEN_OP_LINK		/* path: a new name for the file at to */
+};
+struct golden_op {
+	enum golden_op_kind kind;
+	const char	*path;
+	const char	*to;		/* LINK */
+	uint64_t	 size;		/* CREATE, REPLACE: new bytes */
+	const char	*sha256;	/* of the new bytes (hex) */
+	const void	*sd;		/* CREATE, MKDIR: descriptor to set,
+					   NULL: the inherited one */
+	size_t		 sdlen;
+	uint32_t	 attrs;		/* CREATE, MKDIR: to set, 0: leave */
+};
+/* Op i's new bytes, in order: up to len into buf, 0 at its end, -1 and
+ * cause on failure. */
+typedef ssize_t (*golden_read_fn)(void *rarg, size_t i, void *buf,
+	     size_t len, char **cause);
+/* Make n changes in order, reading their bytes from read(rarg, i, ...). */
+typedef int (*golden_write_fn)(void *warg, const struct golden_op *ops,
+	     size_t n, golden_read_fn read, void *rarg, char **cause);
+/*
+ * Apply the plan: batches of changes handed to write (which journals
+ * them), the new bytes streamed from the archive in one pass (flat memory
+ * whatever the sizes) and hashed on their way: a file whose bytes do not
+ * have the SHA-256 of the manifest (or of the plain archive's pre-pass)
+ * fails the apply, and the caller rolls the journal back. Call after
+ * golden_plan and golden_check.
+ */
+int	 golden_apply(struct golden *, struct vol *, golden_write_fn,
+	     void *warg, golden_progress_fn, void *arg, char **cause);
+
+/*
  * stage.c, stage-cab.c: the next-boot queue (DESIGN.md "Next-boot
  * queue"). Update packages given as .msu or .cab are checked on this
  * machine (stage-cab.c: every cabinet entry judged before anything is

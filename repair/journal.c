@@ -29,6 +29,8 @@ struct journal {
 	char		*dir;		/* ntmend\journal\<id> */
 	size_t		 nops;		/* operations recorded */
 	size_t		 nchanges;	/* of them completed */
+	char		**made;		/* directories journal_batch made */
+	size_t		  nmade;
 };
 
 /* One operation as read back from a journal log. */
@@ -454,6 +456,266 @@ journal_delete(struct journal *j, const char *path, char **cause)
 	return mark_done(j, cause);
 }
 
+/*
+ * Batches: golden apply changes thousands of files, and an append per
+ * record and per "done" (an open and close of the log each, so the MFT
+ * sees the new size before the change) would cost more than the changes.
+ * A batch keeps the rule of the single operations: every record of the
+ * batch, with the originals it needs saved, is on the volume before the
+ * first change; then the changes; then their "done" lines, in one append
+ * each. Undo does not need "done": it restores or removes whatever each
+ * record names, made or not.
+ */
+static void
+line_add(char **buf, size_t *len, json_t *rec)
+{
+	char	*s;
+	size_t	 l;
+
+	s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(rec);
+	if (s == NULL)
+		fatal("out of memory writing a journal record");
+	l = strlen(s);
+	*buf = xrealloc(*buf, *len + l + 1);
+	memcpy(*buf + *len, s, l);
+	(*buf)[*len + l] = '\n';
+	*len += l + 1;
+	free(s);
+}
+
+static int
+jappend_lines(struct journal *j, const char *buf, size_t len, char **cause)
+{
+	struct vol_file	*f;
+	char		*path;
+	int		 ret = -1;
+
+	path = jpath(j, JOURNAL_LOG);
+	if ((f = vol_file_open(j->vol, path, VOL_O_RDWR, cause)) == NULL)
+		goto out;
+	if (vol_file_pwrite(f, buf, len, vol_file_size(f)) != (ssize_t)len) {
+		set_cause(cause, "%s: cannot append to the journal", path);
+		vol_file_close(f, NULL);
+		goto out;
+	}
+	ret = vol_file_close(f, cause);
+out:
+	free(path);
+	return ret;
+}
+
+/* Stream op i's new bytes into its file: created, or the existing one
+ * written over and cut to size (vol_file_replace's way: the same MFT
+ * record, so every hard link shows them). */
+static int
+batch_write(struct journal *j, const struct journal_op *op, size_t i,
+    journal_read_fn read, void *arg, uint8_t *buf, char **cause)
+{
+	struct vol_file	*f;
+	uint64_t	 off = 0;
+	ssize_t		 n;
+
+	if (op->kind == JOURNAL_CREATE)
+		f = vol_file_create(j->vol, op->path, cause);
+	else
+		f = vol_file_open(j->vol, op->path, VOL_O_RDWR, cause);
+	if (f == NULL)
+		return -1;
+	while ((n = read(arg, i, buf, COPY_CHUNK, cause)) > 0) {
+		if (off + (uint64_t)n > op->size) {
+			set_cause(cause, "%s: more bytes than the %llu "
+			    "announced", op->path,
+			    (unsigned long long)op->size);
+			goto fail;
+		}
+		if (vol_file_pwrite(f, buf, (size_t)n, off) != n) {
+			set_cause(cause, "%s: write failed at byte %llu",
+			    op->path, (unsigned long long)off);
+			goto fail;
+		}
+		off += (uint64_t)n;
+	}
+	if (n < 0)
+		goto fail;
+	if (off != op->size) {
+		set_cause(cause, "%s: %llu bytes given, %llu announced",
+		    op->path, (unsigned long long)off,
+		    (unsigned long long)op->size);
+		goto fail;
+	}
+	if (vol_file_size(f) != off && vol_file_truncate(f, off) != 0) {
+		set_cause(cause, "%s: cannot set its size", op->path);
+		goto fail;
+	}
+	return vol_file_close(f, cause);
+fail:
+	vol_file_close(f, NULL);
+	return -1;
+}
+
+/*
+ * What a file created in dir gets from libntfs-3g: the descriptor it
+ * inherits and its attributes. The same for every file created there, so
+ * read once per directory: setting a recorded descriptor that is the
+ * inherited one anyway (the usual case, WinSxS files inherit theirs) or
+ * attributes it has already costs a path walk and an index update per
+ * file for nothing.
+ */
+struct batch_dir {
+	char		*dir;
+	void		*sd;		/* NULL: not readable here */
+	size_t		 sdlen;
+	uint32_t	 attrs;
+};
+
+static void
+batch_dir_learn(struct journal *j, struct batch_dir *bd, const char *path)
+{
+	struct vol_stat	 sb;
+	const char	*sep;
+	size_t		 len;
+
+	sep = strrchr(path, '\\');
+	len = sep != NULL ? (size_t)(sep - path) : 0;
+	if (bd->dir != NULL && strlen(bd->dir) == len &&
+	    strncmp(bd->dir, path, len) == 0)
+		return;
+	free(bd->dir);
+	free(bd->sd);
+	bd->dir = xstrndup(path, len);
+	if (vol_sd_get(j->vol, path, &bd->sd, &bd->sdlen, NULL) != 0)
+		bd->sd = NULL;
+	bd->attrs = vol_stat(j->vol, path, &sb, NULL) == 0 ? sb.attrs :
+	    UINT32_MAX;
+}
+
+static int
+batch_do(struct journal *j, const struct journal_op *op, size_t i,
+    journal_read_fn read, void *arg, uint8_t *buf, struct batch_dir *bd,
+    char **cause)
+{
+	int	inherited = 0;
+
+	switch (op->kind) {
+	case JOURNAL_MKDIR:
+		if (vol_mkdir_p(j->vol, op->path, cause) != 0)
+			return -1;
+		j->made = xreallocarray(j->made, j->nmade + 1,
+		    sizeof *j->made);
+		j->made[j->nmade++] = xstrdup(op->path);
+		break;
+	case JOURNAL_CREATE:
+	case JOURNAL_REPLACE:
+		if (batch_write(j, op, i, read, arg, buf, cause) != 0)
+			return -1;
+		if (op->kind == JOURNAL_REPLACE)
+			return 0;
+		batch_dir_learn(j, bd, op->path);
+		inherited = 1;
+		break;
+	case JOURNAL_LINK:
+		return vol_link(j->vol, op->to, op->path, cause);
+	}
+	if (op->sd != NULL && !(inherited && bd->sd != NULL &&
+	    bd->sdlen == op->sdlen && memcmp(bd->sd, op->sd, op->sdlen) ==
+	    0) && vol_sd_set(j->vol, op->path, op->sd, op->sdlen, cause) != 0)
+		return -1;
+	if (op->attrs != 0 && !(inherited && bd->attrs == op->attrs) &&
+	    vol_attrs_set(j->vol, op->path, op->attrs, cause) != 0)
+		return -1;
+	return 0;
+}
+
+/* Is path's parent a directory this journal made? Then path cannot
+ * exist yet (only this process writes the volume), and looking it up is
+ * a wasted walk. The last match is tried first: files come in order. */
+static int
+batch_new_parent(struct journal *j, const char *path)
+{
+	const char	*sep = strrchr(path, '\\');
+	size_t		 len, k;
+
+	if (sep == NULL)
+		return 0;
+	len = (size_t)(sep - path);
+	for (k = j->nmade; k > 0; k--) {
+		if (strlen(j->made[k - 1]) == len &&
+		    strncmp(j->made[k - 1], path, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+journal_batch(struct journal *j, const struct journal_op *ops, size_t n,
+    journal_read_fn read, void *arg, char **cause)
+{
+	static const char *const kinds[] = { "mkdir", "create", "replace",
+	    "link" };
+	const struct journal_op	*op;
+	struct batch_dir	 bd = { NULL, NULL, 0, 0 };
+	json_t			*rec, *full;
+	uint8_t			*buf = NULL;
+	char			*lines = NULL;
+	size_t			 len = 0, i, first = j->nops + 1;
+	int			 ret = -1;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		op = &ops[i];
+		if (op->kind != JOURNAL_REPLACE && !batch_new_parent(j,
+		    op->path) && vol_exists(j->vol, op->path)) {
+			set_cause(cause, "%s exists already", op->path);
+			goto out;
+		}
+		j->nops++;
+		rec = json_pack("{s:s,s:s}", "kind", kinds[op->kind], "path",
+		    op->path);
+		if (op->kind == JOURNAL_LINK)
+			json_object_set_new(rec, "to", json_string(op->to));
+		if (op->kind == JOURNAL_REPLACE) {
+			if (save_original(j, op->path, rec, cause) != 0) {
+				json_decref(rec);
+				goto out;
+			}
+			if (op->sha256 != NULL)
+				json_object_set_new(rec, "new_sha256",
+				    json_string(op->sha256));
+		}
+		full = json_pack("{s:I}", "op", (json_int_t)j->nops);
+		json_object_update(full, rec);
+		json_decref(rec);
+		line_add(&lines, &len, full);
+	}
+	if (jappend_lines(j, lines, len, cause) != 0)
+		goto out;
+	kill_point("batch-recorded");
+	free(lines);
+	lines = NULL;
+	len = 0;
+	buf = xmalloc(COPY_CHUNK);
+	for (i = 0; i < n; i++) {
+		if (batch_do(j, &ops[i], i, read, arg, buf, &bd, cause) != 0)
+			goto out;
+		j->nchanges++;
+		line_add(&lines, &len, json_pack("{s:I}", "done",
+		    (json_int_t)(first + i)));
+		kill_point("batch-changed");
+	}
+	if (jappend_lines(j, lines, len, cause) != 0)
+		goto out;
+	kill_point("batch-done");
+	ret = 0;
+out:
+	free(bd.dir);
+	free(bd.sd);
+	free(buf);
+	free(lines);
+	return ret;
+}
+
 int
 journal_recover(struct vol *vol, char ***ids, size_t *nids, char **cause)
 {
@@ -512,6 +774,9 @@ journal_free(struct journal *j)
 {
 	if (j == NULL)
 		return;
+	while (j->nmade > 0)
+		free(j->made[--j->nmade]);
+	free(j->made);
 	free(j->id);
 	free(j->dir);
 	free(j);
@@ -822,7 +1087,8 @@ undo_op(struct vol *vol, const char *dir, const struct jop *op,
 	    strcmp(op->kind, "delete") == 0)
 		return restore(vol, dir, op, cause);
 	if (strcmp(op->kind, "create") == 0 ||
-	    strcmp(op->kind, "mkdir") == 0) {
+	    strcmp(op->kind, "mkdir") == 0 ||
+	    strcmp(op->kind, "link") == 0) {
 		if (!vol_exists(vol, op->path))
 			return 0;
 		return vol_unlink(vol, op->path, cause);

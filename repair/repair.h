@@ -393,6 +393,37 @@ int	 journal_delete(struct journal *, const char *path, char **cause);
  * volume, in place, with the original journaled. */
 int	 journal_hive(struct journal *, struct hive *, const char *path,
 	     char **cause);
+/*
+ * Many changes in one go (golden apply): every record of the batch, with
+ * the originals of replaced files saved, is appended at once before the
+ * first change, and the changes are marked done at once after the last.
+ * New bytes are streamed from read (op i's, in order, 0 at their end):
+ * memory stays at one buffer whatever the sizes. CREATE and MKDIR fail
+ * if the path exists (parents must exist or come earlier); REPLACE
+ * writes over the same MFT record and cuts it to size; LINK adds path as
+ * a name of the file at to (undo removes the name). sd and attrs, when
+ * given, are set on what CREATE and MKDIR made.
+ */
+enum journal_kind {
+	JOURNAL_MKDIR,
+	JOURNAL_CREATE,
+	JOURNAL_REPLACE,
+	JOURNAL_LINK
+};
+struct journal_op {
+	enum journal_kind kind;
+	const char	*path;
+	const char	*to;		/* LINK: the existing name */
+	uint64_t	 size;		/* CREATE, REPLACE: bytes read gives */
+	const char	*sha256;	/* of the new bytes, for the record */
+	const void	*sd;		/* CREATE, MKDIR: or NULL, inherited */
+	size_t		 sdlen;
+	uint32_t	 attrs;		/* CREATE, MKDIR: or 0, as created */
+};
+typedef ssize_t (*journal_read_fn)(void *arg, size_t i, void *buf,
+	     size_t len, char **cause);
+int	 journal_batch(struct journal *, const struct journal_op *, size_t n,
+	     journal_read_fn read, void *arg, char **cause);
 /* Number of changes made so far. */
 size_t	 journal_count(struct journal *);
 /* Finish: "committed". A journal with no change is removed. */

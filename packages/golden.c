@@ -1,0 +1,735 @@
+/*
+ * golden.c: an opened golden archive: its index of files (case-insensitive
+ * like the volume), the source check, the selection of paths, and the
+ * pre-pass that checks an archive with a manifest entry by entry.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <wctype.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include "packages/golden-private.h"
+#include "util/util.h"
+
+void
+golden_add_warning(struct golden *g, const char *fmt, ...)
+{
+	va_list	ap;
+
+	g->warnings = xreallocarray(g->warnings, g->nwarnings + 1,
+	    sizeof *g->warnings);
+	va_start(ap, fmt);
+	xvasprintf(&g->warnings[g->nwarnings++], fmt, ap);
+	va_end(ap);
+}
+
+void
+golden_progress_call(golden_progress_fn fn, void *arg, const char *phase,
+    size_t files, size_t nfiles, uint64_t bytes, uint64_t nbytes)
+{
+	struct golden_progress	p;
+
+	if (fn == NULL)
+		return;
+	p.phase = phase;
+	p.files = files;
+	p.nfiles = nfiles;
+	p.bytes = bytes;
+	p.nbytes = nbytes;
+	fn(&p, arg);
+}
+
+void
+golden_hex(const uint8_t sha[32], char hex[65])
+{
+	static const char	digits[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[sha[i] >> 4];
+		hex[2 * i + 1] = digits[sha[i] & 0xf];
+	}
+	hex[64] = '\0';
+}
+
+static int
+unhex1(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+golden_unhex(const char *hex, uint8_t sha[32])
+{
+	size_t	i;
+	int	hi, lo;
+
+	if (hex == NULL || strlen(hex) != 64)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		if ((hi = unhex1(hex[2 * i])) < 0 ||
+		    (lo = unhex1(hex[2 * i + 1])) < 0)
+			return -1;
+		sha[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/*
+ * Windows compares names through the volume's $UpCase table, which is
+ * Unicode's simple uppercase mapping of the BMP. towupper in a UTF-8
+ * locale is that mapping; the locale is made here so the process's own
+ * (often "C" on a rescue stick) does not matter.
+ */
+char *
+golden_fold(const char *s)
+{
+	static locale_t	 loc;
+	static int	 tried;
+	const char	*p;
+	char		*out, *q;
+	uint8_t		*w;
+	size_t		 len, i;
+	uint16_t	 u;
+
+	for (p = s; *p != '\0' && (unsigned char)*p < 0x80; p++)
+		;
+	if (*p == '\0') {
+		out = xstrdup(s);
+		for (q = out; *q != '\0'; q++) {
+			if (*q >= 'a' && *q <= 'z')
+				*q -= 'a' - 'A';
+			else if (*q == '/')
+				*q = '\\';
+		}
+		return out;
+	}
+	if (!tried) {
+		tried = 1;
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	if ((w = utf8_to_utf16le(s, &len)) == NULL)
+		return xstrdup(s);
+	for (i = 0; i + 1 < len; i += 2) {
+		u = le16dec(w + i);
+		if (u == '/')
+			u = '\\';
+		else if (loc != (locale_t)0 && (u < 0xd800 || u > 0xdfff))
+			u = (uint16_t)towupper_l(u, loc);
+		else if (u >= 'a' && u <= 'z')
+			u -= 'a' - 'A';
+		le16enc(w + i, u);
+	}
+	out = utf16le_to_utf8(w, len);
+	free(w);
+	return out;
+}
+
+static uint32_t
+fnv1a(const void *buf, size_t len)
+{
+	const uint8_t	*p = buf;
+	uint32_t	 h = 2166136261u;
+	size_t		 i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+index_rehash(struct golden *g, size_t size)
+{
+	size_t		i, j;
+	uint32_t	h;
+
+	free(g->tab);
+	g->tabsize = size;
+	g->tab = xreallocarray(NULL, size, sizeof *g->tab);
+	for (i = 0; i < size; i++)
+		g->tab[i] = GOLDEN_NONE;
+	for (i = 0; i < g->nfiles; i++) {
+		h = fnv1a(g->files[i].key, strlen(g->files[i].key));
+		for (j = h & (size - 1); g->tab[j] != GOLDEN_NONE;
+		    j = (j + 1) & (size - 1))
+			;
+		g->tab[j] = (uint32_t)i;
+	}
+}
+
+/* Rebuild the lookup table after paths were rewritten (plain archives
+ * get their paths once the prefix is mapped). */
+void
+golden_index_rebuild(struct golden *g)
+{
+	size_t	size = 64;
+
+	while (size < 2 * g->nfiles + 2)
+		size *= 2;
+	index_rehash(g, size);
+}
+
+static struct gfile *
+index_lookup(struct golden *g, const char *key)
+{
+	size_t		j;
+	uint32_t	h;
+
+	if (g->tabsize == 0)
+		return NULL;
+	h = fnv1a(key, strlen(key));
+	for (j = h & (g->tabsize - 1); g->tab[j] != GOLDEN_NONE;
+	    j = (j + 1) & (g->tabsize - 1)) {
+		if (strcmp(g->files[g->tab[j]].key, key) == 0)
+			return &g->files[g->tab[j]];
+	}
+	return NULL;
+}
+
+struct gfile *
+golden_index_find(struct golden *g, const char *path)
+{
+	struct gfile	*f;
+	char		*key;
+
+	key = golden_fold(path);
+	f = index_lookup(g, key);
+	free(key);
+	return f;
+}
+
+int
+golden_index_add(struct golden *g, char *path, struct gfile **fp,
+    char **cause)
+{
+	struct gfile	*f;
+	char		*key;
+	size_t		 j;
+	uint32_t	 h;
+
+	key = golden_fold(path);
+	if ((f = index_lookup(g, key)) != NULL) {
+		set_cause(cause, "'%s' is there twice (as '%s'; Windows "
+		    "names ignore case)", path, f->path);
+		free(key);
+		free(path);
+		return -1;
+	}
+	if (g->nfiles >= NTM_MAX_GOLDEN_ENTRIES) {
+		free(key);
+		free(path);
+		return set_cause(cause, "more than %u files and directories",
+		    NTM_MAX_GOLDEN_ENTRIES);
+	}
+	if (2 * (g->nfiles + 1) >= g->tabsize)
+		index_rehash(g, g->tabsize == 0 ? 64 : g->tabsize * 2);
+	g->files = xreallocarray(g->files, g->nfiles + 1, sizeof *g->files);
+	f = &g->files[g->nfiles];
+	memset(f, 0, sizeof *f);
+	f->path = path;
+	f->key = key;
+	f->sd = GOLDEN_NONE;
+	f->link = (uint32_t)g->nfiles;
+	f->entry = GOLDEN_NONE;
+	h = fnv1a(key, strlen(key));
+	for (j = h & (g->tabsize - 1); g->tab[j] != GOLDEN_NONE;
+	    j = (j + 1) & (g->tabsize - 1))
+		;
+	g->tab[j] = (uint32_t)g->nfiles++;
+	*fp = f;
+	return 0;
+}
+
+uint32_t
+golden_sd_add(struct golden *g, const void *sd, size_t len)
+{
+	size_t		 i, j, size;
+	uint32_t	 h;
+
+	h = fnv1a(sd, len);
+	if (2 * (g->nsds + 1) >= g->sdtabsize) {
+		size = g->sdtabsize == 0 ? 64 : g->sdtabsize * 2;
+		free(g->sdtab);
+		g->sdtab = xreallocarray(NULL, size, sizeof *g->sdtab);
+		for (i = 0; i < size; i++)
+			g->sdtab[i] = GOLDEN_NONE;
+		g->sdtabsize = size;
+		for (i = 0; i < g->nsds; i++) {
+			for (j = g->sds[i].hash & (size - 1);
+			    g->sdtab[j] != GOLDEN_NONE; j = (j + 1) &
+			    (size - 1))
+				;
+			g->sdtab[j] = (uint32_t)i;
+		}
+	}
+	for (j = h & (g->sdtabsize - 1); g->sdtab[j] != GOLDEN_NONE;
+	    j = (j + 1) & (g->sdtabsize - 1)) {
+		i = g->sdtab[j];
+		if (g->sds[i].len == len && memcmp(g->sds[i].buf, sd, len) == 0)
+			return (uint32_t)i;
+	}
+	g->sds = xreallocarray(g->sds, g->nsds + 1, sizeof *g->sds);
+	g->sds[g->nsds].buf = xmalloc(len);
+	memcpy(g->sds[g->nsds].buf, sd, len);
+	g->sds[g->nsds].len = len;
+	g->sds[g->nsds].hash = h;
+	g->sdtab[j] = (uint32_t)g->nsds;
+	return (uint32_t)g->nsds++;
+}
+
+/*
+ * A self-relative SECURITY_DESCRIPTOR (MS-DTYP 2.4.6): revision 1, the
+ * SE_SELF_RELATIVE control bit, and owner, group, SACL and DACL offsets
+ * inside the buffer. libntfs-3g checks more when it stores one; this
+ * keeps a manifest from handing it garbage at all.
+ */
+int
+golden_sd_valid(const void *buf, size_t len)
+{
+	const uint8_t	*p = buf;
+	uint32_t	 off;
+	size_t		 i;
+
+	if (len < 20 || len > NTM_MAX_GOLDEN_SD || p[0] != 1)
+		return 0;
+	if ((le16dec(p + 2) & 0x8000) == 0)
+		return 0;
+	for (i = 4; i < 20; i += 4) {
+		off = le32dec(p + i);
+		if (off != 0 && (off < 20 || off >= len))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+source_free(struct golden_source *s)
+{
+	free(s->product);
+	free(s->edition);
+	free(s->display_version);
+	free(s->arch);
+	free(s->computer_name);
+	memset(s, 0, sizeof *s);
+}
+
+static void
+plan_clear(struct golden *g)
+{
+	size_t	i;
+
+	for (i = 0; i < g->nchanges; i++)
+		free(g->changes[i]);
+	free(g->changes);
+	for (i = 0; i < g->nwarnings; i++)
+		free(g->warnings[i]);
+	free(g->warnings);
+	for (i = 0; i < g->nitems; i++)
+		free((char *)g->items[i].path);
+	free(g->items);
+	free(g->ops);
+	for (i = 0; i < g->nstrs; i++)
+		free(g->strs[i]);
+	free(g->strs);
+	g->strs = NULL;
+	g->nstrs = 0;
+	free(g->opfile);
+	free(g->opsrc);
+	g->changes = g->warnings = NULL;
+	g->nchanges = g->nwarnings = g->nitems = g->nops = 0;
+	g->items = NULL;
+	g->ops = NULL;
+	g->opfile = g->opsrc = NULL;
+	g->need = 0;
+	g->planned = 0;
+	memset(&g->counts, 0, sizeof g->counts);
+	for (i = 0; i < g->nfiles; i++) {
+		free(g->files[i].detail);
+		g->files[i].detail = NULL;
+		g->files[i].state = GS_UNKNOWN;
+		g->files[i].check = 0;
+		g->files[i].op = 0;
+	}
+}
+
+void
+golden_plan_clear(struct golden *g)
+{
+	plan_clear(g);
+}
+
+void
+golden_free(struct golden *g)
+{
+	size_t	i;
+
+	if (g == NULL)
+		return;
+	plan_clear(g);
+	if (g->fd != -1)
+		close(g->fd);
+	free(g->path);
+	source_free(&g->src);
+	free(g->mapping);
+	for (i = 0; i < g->nroots; i++)
+		free(g->roots[i]);
+	free(g->roots);
+	for (i = 0; i < g->nfiles; i++) {
+		free(g->files[i].path);
+		free(g->files[i].key);
+		free(g->files[i].data);
+	}
+	free(g->files);
+	free(g->tab);
+	for (i = 0; i < g->nsds; i++)
+		free(g->sds[i].buf);
+	free(g->sds);
+	free(g->sdtab);
+	free(g);
+}
+
+struct golden *
+golden_new(void)
+{
+	struct golden	*g;
+
+	g = xcalloc(1, sizeof *g);
+	g->fd = -1;
+	return g;
+}
+
+int
+golden_open(const char *path, golden_progress_fn progress, void *arg,
+    struct golden **gp, char **cause)
+{
+	struct golden	*g;
+	struct archive	*a = NULL;
+	struct gentry	 e;
+	struct stat	 st;
+	int		 r;
+
+	memset(&e, 0, sizeof e);
+	g = golden_new();
+	g->path = xstrdup(path);
+	if ((g->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		set_cause(cause, "%s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(g->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		set_cause(cause, "%s is not a file", path);
+		goto fail;
+	}
+	g->archive_size = (uint64_t)st.st_size;
+	if (garchive_open(g, &a, cause) != 0)
+		goto fail;
+	if ((r = garchive_next(g, a, &e, cause)) < 0)
+		goto fail;
+	if (r == 0) {
+		set_cause(cause, "%s holds no files", path);
+		goto fail;
+	}
+	if (!e.is_dir && e.link == NULL && strcmp(e.name, GOLDEN_MANIFEST) ==
+	    0) {
+		g->manifest = 1;
+		if (gmanifest_read(g, a, &e, cause) != 0)
+			goto fail;
+	} else if (garchive_plain(g, a, &e, progress, arg, cause) != 0)
+		goto fail;
+	gentry_clear(&e);
+	garchive_close(a);
+	*gp = g;
+	return 0;
+fail:
+	gentry_clear(&e);
+	garchive_close(a);
+	golden_free(g);
+	return -1;
+}
+
+const struct golden_source *
+golden_source_of(struct golden *g)
+{
+	return g->manifest ? &g->src : NULL;
+}
+
+const char *
+golden_mapping(struct golden *g)
+{
+	return g->mapping;
+}
+
+const char *const *
+golden_roots(struct golden *g, size_t *n)
+{
+	*n = g->nroots;
+	return (const char *const *)g->roots;
+}
+
+int
+golden_check_source(struct golden *g, uint32_t build, const char *arch,
+    char **cause)
+{
+	const struct golden_source	*s = &g->src;
+
+	if (!g->manifest)
+		return 0;
+	if (build == 0 || arch == NULL)
+		return set_cause(cause, "the target's build or architecture "
+		    "is unknown (its SOFTWARE or SYSTEM hive cannot be read), "
+		    "so the archive (build %u %s) cannot be checked against "
+		    "it; --force applies it anyway", s->build,
+		    s->arch != NULL ? s->arch : "?");
+	if (s->build != build || s->arch == NULL ||
+	    strcasecmp(s->arch, arch) != 0)
+		return set_cause(cause, "the archive is from build %u %s "
+		    "(%s), the target is build %u %s: servicing files of "
+		    "another build or architecture break it; capture on a PC "
+		    "of the target's build, or --force", s->build,
+		    s->arch != NULL ? s->arch : "(unknown architecture)",
+		    s->computer_name != NULL ? s->computer_name : "?", build,
+		    arch);
+	return 0;
+}
+
+/* Is path (folded) equal to or below dir (folded)? */
+static int
+below(const char *key, const char *dkey)
+{
+	size_t	len = strlen(dkey);
+
+	if (len == 0)
+		return 1;
+	return strncmp(key, dkey, len) == 0 && (key[len] == '\0' ||
+	    key[len] == '\\');
+}
+
+int
+golden_select(struct golden *g, const char *const *paths, size_t n,
+    char **cause)
+{
+	const char	*why;
+	char		*p, *key, *list;
+	size_t		 i, k, hits;
+
+	g->selection = n > 0;
+	for (k = 0; k < g->nfiles; k++)
+		g->files[k].selected = n == 0;
+	for (i = 0; i < n; i++) {
+		if ((p = golden_path_check(paths[i], &why)) == NULL)
+			return set_cause(cause, "%s %s: give a path from the "
+			    "volume root as the archive has it (Windows\\...)",
+			    paths[i], why);
+		if (*p == '\0') {
+			free(p);
+			return set_cause(cause, "%s: give a path inside the "
+			    "archive, not the volume root", paths[i]);
+		}
+		key = golden_fold(p);
+		for (k = hits = 0; k < g->nfiles; k++) {
+			if (below(g->files[k].key, key)) {
+				g->files[k].selected = 1;
+				hits++;
+			}
+		}
+		free(key);
+		free(p);
+		if (hits == 0) {
+			list = xstrdup("");
+			for (k = 0; k < g->nroots && k < 4; k++) {
+				p = xprintf("%s%s%s", list, k > 0 ? ", " : "",
+				    g->roots[k]);
+				free(list);
+				list = p;
+			}
+			set_cause(cause, "%s is not in the archive (it holds "
+			    "%s%s)", paths[i], list, g->nroots > 4 ? ", ..." :
+			    "");
+			free(list);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+hash_ctx(EVP_MD_CTX **md)
+{
+	if ((*md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(*md, EVP_sha256(), NULL) != 1)
+		fatal("OpenSSL has no SHA-256");
+}
+
+/* Check one entry of an archive with a manifest against it. */
+static int
+check_entry(struct golden *g, struct archive *a, struct gentry *e,
+    EVP_MD_CTX *md, uint8_t *buf, uint64_t *total, size_t *next,
+    char **cause)
+{
+	struct gfile	*f, *t;
+	struct gdata	 d;
+	uint8_t		 sha[32];
+	char		*path, *p;
+	unsigned int	 dlen;
+	ssize_t		 n;
+
+	if (*e->name == '\0' && e->is_dir)
+		return 0;
+	path = xstrdup(e->name);
+	for (p = path; *p != '\0'; p++) {
+		if (*p == '/')
+			*p = '\\';
+	}
+	f = golden_index_find(g, path);
+	free(path);
+	if (f == NULL)
+		return set_cause(cause, "%s: entry %u '%s' is not in the "
+		    "archive's manifest: the archive was altered; refused",
+		    g->path, e->ordinal, e->name);
+	if (f->seen)
+		return set_cause(cause, "%s: entry %u '%s' is in the archive "
+		    "twice; refused", g->path, e->ordinal, e->name);
+	if (f->is_dir != e->is_dir || (e->link != NULL) !=
+	    (f->link != (uint32_t)(f - g->files)))
+		return set_cause(cause, "%s: entry %u '%s' is not the %s its "
+		    "manifest says; refused", g->path, e->ordinal, e->name,
+		    f->is_dir ? "directory" : f->link != (uint32_t)(f -
+		    g->files) ? "hard link" : "file");
+	/* Apply streams the archive once, in the manifest's order, which
+	 * capture writes; another order is an altered archive. */
+	if ((size_t)(f - g->files) < *next)
+		return set_cause(cause, "%s: entry %u '%s' is out of its "
+		    "manifest's order: the archive was altered; refused",
+		    g->path, e->ordinal, e->name);
+	*next = (size_t)(f - g->files) + 1;
+	f->seen = 1;
+	f->entry = e->ordinal;
+	if (f->is_dir)
+		return 0;
+	if (e->link != NULL) {
+		t = &g->files[f->link];
+		path = golden_fold(e->link);
+		if (strcmp(path, t->key) != 0 || !t->seen) {
+			free(path);
+			return set_cause(cause, "%s: entry %u '%s' is a hard "
+			    "link to '%s', not to the earlier '%s' its "
+			    "manifest names; refused", g->path, e->ordinal,
+			    e->name, e->link, t->path);
+		}
+		free(path);
+		return 0;
+	}
+	if (e->size >= 0 && (uint64_t)e->size != f->size)
+		return set_cause(cause, "%s: entry %u '%s' declares %lld "
+		    "bytes, its manifest %llu; refused", g->path, e->ordinal,
+		    e->name, (long long)e->size, (unsigned long long)f->size);
+	memset(&d, 0, sizeof d);
+	if (!f->check || !g->stash)
+		return garchive_skip(g, a, e, &d, total, cause);
+	/* Few bytes to write: keep them (checked), so that apply does not
+	 * read the archive a second time. */
+	f->data = xmalloc(f->size + 1);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while ((n = garchive_read(g, a, e, &d, f->data + d.pos, f->size -
+	    d.pos + 1, cause)) > 0) {
+		EVP_DigestUpdate(md, f->data + d.pos - n, (size_t)n);
+		if (d.pos > f->size)
+			break;
+	}
+	*total += d.pos;
+	if (n < 0)
+		return -1;
+	EVP_DigestFinal_ex(md, sha, &dlen);
+	if (d.pos != f->size || memcmp(sha, f->sha, 32) != 0)
+		return set_cause(cause, "%s: entry %u '%s' does not match its "
+		    "manifest (%s): the archive is damaged; refused",
+		    g->path, e->ordinal, e->name, d.pos != f->size ? "size" :
+		    "SHA-256");
+	return 0;
+}
+
+int
+golden_check(struct golden *g, golden_progress_fn progress, void *arg,
+    char **cause)
+{
+	struct archive	*a = NULL;
+	struct gentry	 e;
+	struct gdata	 d;
+	EVP_MD_CTX	*md;
+	uint8_t		*buf;
+	uint64_t	 total = 0, need = 0;
+	size_t		 i, n = 0, next = 0, nfiles = 0;
+	int		 r, ret = -1;
+
+	if (!g->manifest || g->checked)
+		return 0;
+	memset(&e, 0, sizeof e);
+	hash_ctx(&md);
+	buf = xmalloc(GOLDEN_CHUNK);
+	for (i = 0; i < g->nfiles; i++) {
+		g->files[i].seen = 0;
+		nfiles += !g->files[i].is_dir;
+		if (g->files[i].check)
+			need += g->files[i].size;
+	}
+	g->stash = need <= GOLDEN_STASH;
+	if (garchive_open(g, &a, cause) != 0)
+		goto out;
+	/* The manifest again: the same entry golden_open read. */
+	if ((r = garchive_next(g, a, &e, cause)) <= 0 ||
+	    strcmp(e.name, GOLDEN_MANIFEST) != 0) {
+		if (r == 0)
+			set_cause(cause, "%s changed since it was opened",
+			    g->path);
+		goto out;
+	}
+	memset(&d, 0, sizeof d);
+	if (garchive_skip(g, a, &e, &d, NULL, cause) != 0)
+		goto out;
+	while ((r = garchive_next(g, a, &e, cause)) > 0) {
+		if (check_entry(g, a, &e, md, buf, &total, &next,
+		    cause) != 0)
+			goto out;
+		if (!e.is_dir)
+			golden_progress_call(progress, arg, "checking", ++n,
+			    nfiles, total, g->total);
+	}
+	if (r < 0)
+		goto out;
+	for (i = 0; i < g->nfiles; i++) {
+		if (!g->files[i].seen) {
+			set_cause(cause, "%s ends before '%s', which its "
+			    "manifest lists: the archive is cut short; "
+			    "refused", g->path, g->files[i].path);
+			goto out;
+		}
+	}
+	g->checked = 1;
+	ret = 0;
+out:
+	gentry_clear(&e);
+	garchive_close(a);
+	free(buf);
+	EVP_MD_CTX_free(md);
+	return ret;
+}
