@@ -47,10 +47,15 @@ out_findings_print(const struct finding *fs, size_t n)
 		for (j = 0; j < fs[i].nevidence; j++)
 			printf("         evidence: %s\n", fs[i].evidence[j]);
 		printf("         why: %s\n", fs[i].check->explanation);
-		if (fs[i].fix != NULL)
+		/* A finding may name a command rather than a fix (ssu-missing:
+		 * the SSU goes into the next-boot queue with stage add). */
+		if (fs[i].fix == NULL)
+			printf("         fix: none offline\n");
+		else if (fix_find(fs[i].fix) != NULL)
 			printf("         fix: ntmend fix %s\n", fs[i].fix);
 		else
-			printf("         fix: none offline\n");
+			printf("         fix: ntmend %s (see the evidence)\n",
+			    fs[i].fix);
 	}
 }
 
@@ -132,8 +137,9 @@ cmd_diagnose_exec(struct cmd_ctx *ctx)
 		if (n == 0)
 			printf("\nNo problems found.\n");
 		else
-			printf("\n%zu finding(s), %zu to fix. Fix them all: "
-			    "ntmend fix --all\n", n, serious);
+			printf("\n%zu finding(s), %zu needing attention. "
+			    "Apply every fix that applies: ntmend fix --all\n",
+			    n, serious);
 	}
 	serious = out_findings_count(fs, n);
 	st = (t.state & VOL_BITLOCKER) ? NTM_UNSAFE : (serious > 0 ||

@@ -135,6 +135,20 @@ cmd_fix_exec(struct cmd_ctx *ctx)
 		diag_run(d, NULL, 0, NULL, NULL);
 		fs = diag_findings(d, &n);
 		fix_for_findings(fs, n, &fixes, &nfixes);
+		/* Without an archive golden-apply can only fail, and a failed
+		 * fix rolls back the whole command: leave it out, say so. */
+		for (i = 0; !opts.golden && i < nfixes; i++) {
+			if (strcmp(fixes[i]->id, "golden-apply") != 0)
+				continue;
+			if (!ctx->json)
+				printf("golden-apply left out: it needs a "
+				    "known-good archive (fix --all --golden "
+				    "ARCHIVE)\n");
+			memmove(&fixes[i], &fixes[i + 1], (nfixes - i - 1) *
+			    sizeof *fixes);
+			nfixes--;
+			i--;
+		}
 	}
 
 	memset(&fx, 0, sizeof fx);

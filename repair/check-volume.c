@@ -35,12 +35,21 @@ dirty_run(struct diag *d, const struct check *c, char **cause)
 
 	if (!(t->state & (VOL_DIRTY | VOL_LOGFILE_UNCLEAN)))
 		return 0;
-	f = diag_finding(d, c, SEV_WARNING, "chkdsk-schedule", "the NTFS "
-	    "volume needs a check: Windows did not finish writing to it");
+	/* No fix offline: Windows runs autochk by itself at the next boot
+	 * on a volume marked dirty, and replays an unclean $LogFile when it
+	 * mounts the volume; writing to it before then is what ntmend (and
+	 * ntfs-3g) refuse. */
+	f = diag_finding(d, c, SEV_WARNING, NULL, "the NTFS volume needs a "
+	    "check: Windows did not finish writing to it; ntmend will not "
+	    "change it until Windows has");
 	if (t->state & VOL_DIRTY)
-		finding_evidence(f, "NTFS dirty flag set in $Volume");
+		finding_evidence(f, "NTFS dirty flag set in $Volume: Windows "
+		    "runs chkdsk (autochk) by itself at the next boot");
 	if (t->state & VOL_LOGFILE_UNCLEAN)
-		finding_evidence(f, "$LogFile holds unfinished changes");
+		finding_evidence(f, "$LogFile holds unfinished changes: Windows "
+		    "completes them when it next mounts the volume");
+	finding_evidence(f, "boot Windows once (let the check finish), shut "
+	    "down fully, then repair with ntmend");
 	return 0;
 }
 

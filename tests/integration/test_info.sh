@@ -137,6 +137,15 @@ for fault in volume-hibernated volume-dirty volume-bitlocker; do
 		    "$(jq -c '[.disks[0].partitions[].state[]]' <<<"$out")" bitlocker
 		;;
 	esac
+	# diagnose names the state as its finding, with no fix offline.
+	out=$("$NTMEND" -t "$img" --json diagnose 2>/dev/null)
+	rc=$?
+	check_eq "$fault: diagnose finds exactly it" \
+	    "$(jq -r '[.findings[].id] | join(" ")' <<<"$out")" "$fault"
+	check_eq "$fault: no offline fix" \
+	    "$(jq -r '.findings[0].fix' <<<"$out")" null
+	check_eq "$fault: diagnose exit status" "$rc" \
+	    "$([ "$fault" = volume-bitlocker ] && echo 3 || echo 1)"
 	"$NTMEND" -t "$img" scan >/dev/null 2>&1
 	"$NTMEND" -t "$img" hash 'Windows\System32\config\SOFTWARE' >/dev/null 2>&1
 	check_eq "$fault: image byte-identical after scan/info/hash" \
