@@ -5,6 +5,8 @@
 #   make demo            install, build, create the demo disk, run ntmend on it
 #   make bench           benchmarks (print ratios against in-script baselines)
 #   make fuzz            each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make iso             the bootable USB/CD image build/ntmend.iso (image/)
+#   make check-image     only the image's QEMU boot test (make check runs it)
 
 V		?= release
 BUILD		:= build/$(V)
@@ -51,7 +53,8 @@ TOOLS		:= $(TOOL_SRC:tests/fixture/%.c=$(BUILD)/tools/%)
 BENCHES		:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZERS		:= $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all tests tools benches fuzzers deps check demo bench fuzz clean
+.PHONY: all tests tools benches fuzzers deps check demo bench fuzz clean \
+	iso check-image
 
 all: $(BUILD)/ntmend tools
 
@@ -91,12 +94,31 @@ fuzzers: $(FUZZERS)
 deps:
 	@scripts/deps.sh
 
+# The USB/CD image packs the release build; image/deps.sh installs what
+# building and boot-testing it needs (xorriso, GRUB, QEMU, OVMF...).
+ISO		:= build/ntmend.iso
+ISO_SRC		:= $(wildcard image/*.sh image/init image/grub.cfg \
+		   image/modules image/profile image/stick/*)
+
+iso: deps
+	@image/deps.sh
+	$(MAKE) V=release $(ISO)
+
+$(ISO): build/release/ntmend $(ISO_SRC)
+	image/build.sh build/release/ntmend $@
+
 # The tests run the ASan+UBSan build; fuzz targets get a short run each.
+# tests/run includes tests/integration/test_image.sh, which boots the image.
 check: deps
 	$(MAKE) V=release all
 	$(MAKE) V=asan tests
 	$(MAKE) V=fuzz fuzzers
+	$(MAKE) iso
 	tests/run build/asan build/fuzz
+
+check-image: iso
+	$(MAKE) V=asan tools
+	bash tests/integration/test_image.sh
 
 demo: deps
 	$(MAKE) V=release all
@@ -105,6 +127,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) V=release benches
+	$(MAKE) iso
 	bench/run build/release
 
 FUZZ_SECONDS	?= 60
