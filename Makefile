@@ -120,10 +120,14 @@ check-image: iso
 	$(MAKE) V=asan tools
 	bash tests/integration/test_image.sh
 
+# The demo PC is broken on purpose: diagnose answers 1 (findings remain),
+# which is what the demo shows; anything above 1 is a real failure.
 demo: deps
 	$(MAKE) V=release all
 	tests/fixture/mkdemo build/demo.img
 	build/release/ntmend -t build/demo.img info
+	build/release/ntmend -t build/demo.img diagnose; test $$? -le 1
+	@echo "Next: build/release/ntmend -t build/demo.img --dry-run fix --all"
 
 bench: deps
 	$(MAKE) V=release benches
