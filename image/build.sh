@@ -21,8 +21,9 @@
 # scripts/deps.sh installed them, with the libraries `ldd` names.
 #
 # Environment: NTM_IMAGE_CACHE (above), NTM_DATA_MIB (size of the data
-# partition, default 40), NTM_IMAGE_WORK (staging directory, default
-# build/image).
+# partition, default 40), NTM_IMAGE_WORK (a staging directory to keep, for
+# a look at the image's root tree; by default a temporary one under build/,
+# so two builds in one tree do not mix).
 set -eu
 
 NTMEND_BIN=${1:?usage: image/build.sh NTMEND OUT.iso}
@@ -31,7 +32,6 @@ IMG=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$IMG/.." && pwd)
 CACHE=${NTM_IMAGE_CACHE:-/var/cache/ntmend-image}
 DATA_MIB=${NTM_DATA_MIB:-40}
-WORK=${NTM_IMAGE_WORK:-$TOP/build/image}
 ARCH=x86_64-linux-gnu
 
 say() { echo "image: $*" >&2; }
@@ -79,7 +79,15 @@ fetch() {
 	echo "$CACHE/$f"
 }
 
-rm -rf "$WORK"
+if [ -n "${NTM_IMAGE_WORK:-}" ]; then
+	WORK=$NTM_IMAGE_WORK
+	rm -rf "$WORK"
+	mkdir -p "$WORK"
+else
+	mkdir -p "$TOP/build"
+	WORK=$(mktemp -d "$TOP/build/image.XXXXXX")
+	trap 'rm -rf "$WORK"' EXIT
+fi
 mkdir -p "$WORK/deb" "$WORK/root" "$WORK/iso" "$WORK/esp"
 for p in "$kpkg" shim-signed shim-helpers-amd64-signed \
     grub-efi-amd64-signed busybox-static; do
@@ -253,8 +261,9 @@ mmd -i "$WORK/data.img" ::/reports
 # --mbr-force-bootable: some BIOSes only boot USB disks with an active
 # partition. -append_partition: the ESP and the data partition follow the
 # ISO; the El Torito UEFI entry points at the same ESP.
+# Written beside OUT and renamed: a test reading OUT never sees half.
 mkdir -p "$(dirname "$OUT")"
-rm -f "$OUT"
+rm -f "$OUT.tmp$$"
 xorriso -as mkisofs -quiet \
     -iso-level 3 -r -J -joliet-long -V NTMEND_BOOT \
     --grub2-mbr /usr/lib/grub/i386-pc/boot_hybrid.img \
@@ -266,6 +275,7 @@ xorriso -as mkisofs -quiet \
     -boot-info-table --grub2-boot-info \
     -eltorito-alt-boot -e --interval:appended_partition_2:all:: \
     -no-emul-boot \
-    -o "$OUT" "$T" 2>"$WORK/xorriso.log" ||
-    { cat "$WORK/xorriso.log" >&2; die "xorriso failed"; }
+    -o "$OUT.tmp$$" "$T" 2>"$WORK/xorriso.log" ||
+    { cat "$WORK/xorriso.log" >&2; rm -f "$OUT.tmp$$"; die "xorriso failed"; }
+mv -f "$OUT.tmp$$" "$OUT"
 say "$OUT: $(du -m "$OUT" | cut -f1) MiB ($version, kernel $KVER)"
