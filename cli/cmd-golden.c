@@ -193,9 +193,9 @@ golden_capture_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 			out_warning("%s", res.warnings[i]);
 		s1 = out_size(res.bytes);
 		s2 = out_size(res.archive_bytes);
-		printf("captured %zu files (%s), %zu hard links and %zu "
-		    "directories from %s (%s, 10.0.%u.%u %s) into %s (%s)\n",
-		    res.files, s1, res.links, res.dirs,
+		printf("captured %zu files (%s), %zu directories and %zu hard "
+		    "link(s) from %s (%s, 10.0.%u.%u %s) into %s (%s)\n",
+		    res.files, s1, res.dirs, res.links,
 		    id.computer_name != NULL ? id.computer_name : "?",
 		    id.product != NULL ? id.product : "Windows", id.build,
 		    id.ubr, id.arch != NULL ? id.arch : "?", argv[0], s2);

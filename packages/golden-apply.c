@@ -194,7 +194,8 @@ add_item(struct golden *g, const char *path, enum golden_state state,
 
 	g->items = xreallocarray(g->items, g->nitems + 1, sizeof *g->items);
 	it = &g->items[g->nitems++];
-	it->path = xstrdup(path);
+	/* The index's path, borrowed; an extra's is its own. */
+	it->path = state == GOLDEN_EXTRA ? xstrdup(path) : path;
 	it->state = state;
 	it->detail = detail;
 	it->is_dir = is_dir;

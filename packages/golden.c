@@ -346,7 +346,8 @@ plan_clear(struct golden *g)
 		free(g->warnings[i]);
 	free(g->warnings);
 	for (i = 0; i < g->nitems; i++)
-		free((char *)g->items[i].path);
+		if (g->items[i].state == GOLDEN_EXTRA)
+			free((char *)g->items[i].path);
 	free(g->items);
 	free(g->ops);
 	for (i = 0; i < g->nstrs; i++)
