@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -196,6 +197,34 @@ write_new(struct vol *vol, const char *path, const void *buf, size_t len,
 	return vol_file_close(f, cause);
 }
 
+static int	dir_names(struct vol *, const char *, char ***, size_t *,
+		    char **);
+static void	names_free(char **, size_t);
+
+/* Is there a journal of this second made by another command than the
+ * one base names ("<stamp>-<command>", maybe with -N after it)? */
+static int
+journal_second_taken(struct vol *vol, const char *stamp, const char *base)
+{
+	char	**names;
+	size_t	  n, i, lb = strlen(base), ls = strlen(stamp);
+	int	  taken = 0;
+
+	if (dir_names(vol, JOURNAL_DIR, &names, &n, NULL) != 0)
+		return 0;
+	for (i = 0; i < n && !taken; i++) {
+		if (strncmp(names[i], stamp, ls) != 0 || names[i][ls] != '-')
+			continue;
+		if (strncmp(names[i], base, lb) == 0 && (names[i][lb] == '\0' ||
+		    (names[i][lb] == '-' && strspn(names[i] + lb + 1,
+		    "0123456789") == strlen(names[i] + lb + 1))))
+			continue;
+		taken = 1;
+	}
+	names_free(names, n);
+	return taken;
+}
+
 int
 journal_begin(struct vol *vol, const char *command, struct journal **jp,
     char **cause)
@@ -206,20 +235,31 @@ journal_begin(struct vol *vol, const char *command, struct journal **jp,
 	char		 stamp[32], iso[32], *base, *c;
 	int		 i;
 
-	now = time(NULL);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-	strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* The id names the command's first word, for people listing them. */
-	base = xprintf("%s-%.*s", stamp, (int)strcspn(command, " "), command);
-	for (c = base; *c != '\0'; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-		    *c == '-'))
-			*c = '_';
-	}
-	if (vol_mkdir_p(vol, JOURNAL_DIR, cause) != 0) {
-		free(base);
+	if (vol_mkdir_p(vol, JOURNAL_DIR, cause) != 0)
 		return -1;
+	/*
+	 * Ids sort in time order: the stamp, then -N for the same command
+	 * within one second. Two different commands in one second would
+	 * sort by their names instead, and undo could take the older for
+	 * the newest: the second one waits for the next second.
+	 */
+	for (;;) {
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+		strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		/* The id names the command's first word, for people. */
+		base = xprintf("%s-%.*s", stamp, (int)strcspn(command, " "),
+		    command);
+		for (c = base + strlen(stamp); *c != '\0'; c++) {
+			if (!((*c >= 'a' && *c <= 'z') ||
+			    (*c >= '0' && *c <= '9') || *c == '-'))
+				*c = '_';
+		}
+		if (!journal_second_taken(vol, stamp, base))
+			break;
+		free(base);
+		usleep(50 * 1000);
 	}
 	j = xcalloc(1, sizeof *j);
 	j->vol = vol;
