@@ -395,52 +395,13 @@ golden_verify_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 
-/* golden_apply's changes, journaled a batch at a time. */
-static int
-write_batch(void *warg, const struct golden_op *ops, size_t n,
-    golden_read_fn read, void *rarg, char **cause)
-{
-	struct journal		*j = warg;
-	struct journal_op	*jo;
-	size_t			 i;
-	int			 ret;
-
-	jo = xcalloc(n, sizeof *jo);
-	for (i = 0; i < n; i++) {
-		switch (ops[i].kind) {
-		case GOLDEN_OP_MKDIR:
-			jo[i].kind = JOURNAL_MKDIR;
-			break;
-		case GOLDEN_OP_CREATE:
-			jo[i].kind = JOURNAL_CREATE;
-			break;
-		case GOLDEN_OP_REPLACE:
-			jo[i].kind = JOURNAL_REPLACE;
-			break;
-		case GOLDEN_OP_LINK:
-			jo[i].kind = JOURNAL_LINK;
-			break;
-		}
-		jo[i].path = ops[i].path;
-		jo[i].to = ops[i].to;
-		jo[i].size = ops[i].size;
-		jo[i].sha256 = ops[i].sha256;
-		jo[i].sd = ops[i].sd;
-		jo[i].sdlen = ops[i].sdlen;
-		jo[i].attrs = ops[i].attrs;
-	}
-	ret = journal_batch(j, jo, n, read, rarg, cause);
-	free(jo);
-	return ret;
-}
-
 static int
 apply_cb(void *arg, struct journal *j, char **cause)
 {
 	struct golden_run	*r = arg;
 	int			 ret;
 
-	ret = golden_apply(r->g, r->t.vol, write_batch, j, progress_cb,
+	ret = golden_apply(r->g, r->t.vol, golden_journal_write, j, progress_cb,
 	    &r->pr, cause);
 	progress_end(&r->pr);
 	return ret;

@@ -20,9 +20,9 @@
 #define GA_MARGIN	((uint64_t)64 << 20)
 
 /* golden_apply's batches as journal batches: the same changes, named
- * the journal's way. */
-static int
-ga_write(void *warg, const struct golden_op *ops, size_t n,
+ * the journal's way (also what `ntmend golden apply` writes with). */
+int
+golden_journal_write(void *warg, const struct golden_op *ops, size_t n,
     golden_read_fn read, void *rarg, char **cause)
 {
 	struct journal		*j = warg;
@@ -121,7 +121,7 @@ ga_apply(struct fixctx *fx, char **cause)
 	for (i = 0; i < n; i++)
 		fix_change(fx, "%s", lines[i]);
 	/* A dry run only describes. */
-	if (fx->journal != NULL && n > 0 && golden_apply(g, fx->vol, ga_write,
+	if (fx->journal != NULL && n > 0 && golden_apply(g, fx->vol, golden_journal_write,
 	    fx->journal, NULL, NULL, &why) != 0) {
 		set_cause(cause, "%s: %s", fx->arg, why);
 		goto out;

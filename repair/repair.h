@@ -14,6 +14,7 @@
 
 #include "hive/hive.h"
 #include "ntfs/ntfs.h"
+#include "packages/packages.h"
 #include "util/util.h"
 
 /* Graded results, after libarchive: exit codes map from them. */
@@ -557,6 +558,11 @@ struct fix {
 	int		 in_all;	/* --all may pick it (clean-boot: no) */
 	int		(*apply)(struct fixctx *, char **cause);
 };
+
+/* fix-golden-apply.c: golden_apply's write callback; warg is the
+ * journal the changes go into (golden apply and the golden-apply fix). */
+int	 golden_journal_write(void *warg, const struct golden_op *ops,
+	     size_t n, golden_read_fn read, void *rarg, char **cause);
 
 extern const struct fix *const fix_table[];
 const struct fix *fix_find(const char *id);
