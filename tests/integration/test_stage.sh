@@ -69,8 +69,12 @@ mkdir -p "$T/h" && (cd "$T/h" && for n in AAAAAAAA BBBBBBBB CCCCCCCC \
 perl -0777 -pe 's/AAAAAAAA\.cab/..\\..\\AA.cab/' "$H/base.msu" >"$H/traversal.msu"
 perl -0777 -pe 's/AAAAAAAA\.cab/\\Windows\\a.cab/' "$H/base.msu" >"$H/absolute.msu"
 perl -0777 -pe 's/AAAAAAAA\.cab/C:AAAAAA.cab/' "$H/base.msu" >"$H/drive.msu"
-perl -0777 -pe 's/.{16}(?=[A-E]{8}\.cab\0)/"\xff\xff\xff\xff".substr($&,4)/ge' \
+perl -0777 -pe 's/.{16}(?=[A-E]{8}\.cab\0)/"\xff\xff\xff\xff".substr($&,4)/gse' \
     "$H/base.msu" >"$H/bomb.msu"
+# (/s: the date and time gcab copies into each header may hold a 0x0a.)
+check_eq "size bomb built: five headers claim 4 GB" "$(perl -0777 -ne \
+    'print scalar(() = /\xff\xff\xff\xff.{12}[A-E]{8}\.cab\0/gs)' \
+    "$H/bomb.msu")" 5
 head -c 40000 "$P/windows10.0-kb5034122-x64.msu" >"$H/cut.msu"
 out=$(nt stage add "$H/traversal.msu" 2>&1)
 check_match "traversal refused" "$out" "'\.\.' component"
