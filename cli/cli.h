@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "repair/repair.h"
 #include "util/util.h"
@@ -96,5 +97,17 @@ size_t	 out_findings_count(const struct finding *, size_t);
 /* What a volume's state means for the technician, one line; NULL when
  * clean; caller frees. */
 char	*out_state_advice(unsigned state, const char *hiber_sig);
+
+/* Progress of a long command (golden's callback shape): a line on a
+ * terminal, or machine lines to the menu (NTMEND_PROGRESS_FD). */
+struct out_progress {
+	int		 on;
+	int		 fd;		/* the menu's pipe, or -1 */
+	struct timespec	 last;
+	int		 shown;
+};
+void	 out_progress_init(struct out_progress *, const struct cmd_ctx *);
+void	 out_progress_cb(const struct golden_progress *, void *);
+void	 out_progress_end(struct out_progress *);
 
 #endif

@@ -39,55 +39,6 @@ golden_usage(void)
 	return NTM_USAGE;
 }
 
-/* A progress line on a terminal, a few times a second. */
-struct progress {
-	int		 on;
-	struct timespec	 last;
-	int		 shown;
-};
-
-static void
-progress_cb(const struct golden_progress *p, void *arg)
-{
-	struct progress	*pr = arg;
-	struct timespec	 now;
-	char		*done, *total;
-
-	if (!pr->on)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if ((now.tv_sec - pr->last.tv_sec) * 1000 + (now.tv_nsec -
-	    pr->last.tv_nsec) / 1000000 < 200)
-		return;
-	pr->last = now;
-	done = out_size(p->bytes);
-	total = p->nbytes != 0 ? out_size(p->nbytes) : xstrdup("?");
-	if (p->nfiles != 0)
-		fprintf(stderr, "\r%s: %zu/%zu files, %s of %s   ", p->phase,
-		    p->files, p->nfiles, done, total);
-	else
-		fprintf(stderr, "\r%s: %zu files, %s   ", p->phase, p->files,
-		    done);
-	free(done);
-	free(total);
-	pr->shown = 1;
-}
-
-static void
-progress_end(struct progress *pr)
-{
-	if (pr->shown)
-		fprintf(stderr, "\r%60s\r", "");
-	pr->shown = 0;
-}
-
-static void
-progress_init(struct progress *pr, struct cmd_ctx *ctx)
-{
-	memset(pr, 0, sizeof *pr);
-	pr->on = !ctx->json && isatty(STDERR_FILENO);
-}
-
 static json_t *
 source_json(const struct golden_source *s)
 {
@@ -139,7 +90,7 @@ golden_capture_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	struct golden_capture_result	 res;
 	struct golden_source		 src;
 	struct identity			 id;
-	struct progress			 pr;
+	struct out_progress		 pr;
 	struct target			 t;
 	json_t				*w;
 	char				*cause = NULL, *s1, *s2;
@@ -166,17 +117,18 @@ golden_capture_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	src.arch = id.arch;
 	src.computer_name = id.computer_name;
 	src.captured = time(NULL);
-	progress_init(&pr, ctx);
+	out_progress_init(&pr, ctx);
 	if (golden_capture(t.vol, &src, (const char *const *)argv + 1,
-	    (size_t)argc - 1, argv[0], progress_cb, &pr, &res, &cause) != 0) {
-		progress_end(&pr);
+	    (size_t)argc - 1, argv[0], out_progress_cb, &pr, &res,
+	    &cause) != 0) {
+		out_progress_end(&pr);
 		out_error("golden capture: %s", cause);
 		free(cause);
 		identity_free(&id);
 		target_close(&t);
 		return NTM_FAILED;
 	}
-	progress_end(&pr);
+	out_progress_end(&pr);
 	if (ctx->json) {
 		w = json_array();
 		for (i = 0; i < res.nwarnings; i++)
@@ -260,14 +212,14 @@ struct golden_run {
 	struct golden	*g;
 	struct target	 t;
 	struct identity	 id;
-	struct progress	 pr;
+	struct out_progress	 pr;
 	int		 topen;
 };
 
 static void
 run_close(struct golden_run *r)
 {
-	progress_end(&r->pr);
+	out_progress_end(&r->pr);
 	golden_free(r->g);
 	identity_free(&r->id);
 	if (r->topen)
@@ -282,11 +234,11 @@ run_prepare(struct cmd_ctx *ctx, struct golden_run *r, int write,
 	int	 st;
 
 	memset(r, 0, sizeof *r);
-	progress_init(&r->pr, ctx);
+	out_progress_init(&r->pr, ctx);
 	/* The archive first: a hostile one is refused before the target is
 	 * even opened. */
-	if (golden_open(argv[0], progress_cb, &r->pr, &r->g, &cause) != 0) {
-		progress_end(&r->pr);
+	if (golden_open(argv[0], out_progress_cb, &r->pr, &r->g, &cause) != 0) {
+		out_progress_end(&r->pr);
 		out_error("golden %s: %s", ctx->argv[1], cause);
 		free(cause);
 		return NTM_FAILED;
@@ -316,14 +268,14 @@ run_prepare(struct cmd_ctx *ctx, struct golden_run *r, int write,
 	}
 	golden_set_hasher(r->g, hash_files, NULL);
 	if (golden_plan(r->g, r->t.vol, write ? 0 : GOLDEN_EXTRAS,
-	    progress_cb, &r->pr, &cause) != 0 ||
-	    golden_check(r->g, progress_cb, &r->pr, &cause) != 0) {
-		progress_end(&r->pr);
+	    out_progress_cb, &r->pr, &cause) != 0 ||
+	    golden_check(r->g, out_progress_cb, &r->pr, &cause) != 0) {
+		out_progress_end(&r->pr);
 		out_error("golden %s: %s", ctx->argv[1], cause);
 		free(cause);
 		return NTM_FAILED;
 	}
-	progress_end(&r->pr);
+	out_progress_end(&r->pr);
 	return NTM_OK;
 }
 
@@ -401,9 +353,10 @@ apply_cb(void *arg, struct journal *j, char **cause)
 	struct golden_run	*r = arg;
 	int			 ret;
 
-	ret = golden_apply(r->g, r->t.vol, golden_journal_write, j, progress_cb,
+	ret = golden_apply(r->g, r->t.vol, golden_journal_write, j,
+	    out_progress_cb,
 	    &r->pr, cause);
-	progress_end(&r->pr);
+	out_progress_end(&r->pr);
 	return ret;
 }
 

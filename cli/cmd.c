@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "tui/tui.h"
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_scan_entry,
@@ -214,6 +216,10 @@ cli_exec(int argc, char **argv, const struct cmd_ctx *base)
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
+		/* No command on a terminal: the walk-through menu. */
+		if (base == NULL && isatty(STDIN_FILENO) &&
+		    isatty(STDOUT_FILENO))
+			return tui_main(ctx.target, ctx.discard_hiber);
 		cli_usage(stderr);
 		return NTM_USAGE;
 	}

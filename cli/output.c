@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -169,4 +171,62 @@ out_state_advice(unsigned state, const char *hiber_sig)
 		return xstrdup("marked dirty (chkdsk is due): commands that "
 		    "change it refuse (exit 3) until chkdsk /f has run");
 	return NULL;
+}
+
+/*
+ * Progress: a line on a terminal a few times a second, or, when the menu
+ * runs the command (NTMEND_PROGRESS_FD names a pipe), one machine line a
+ * tenth of a second: "PHASE\tFILES\tNFILES\tBYTES\tNBYTES\n".
+ */
+void
+out_progress_init(struct out_progress *pr, const struct cmd_ctx *ctx)
+{
+	const char	*fd = getenv("NTMEND_PROGRESS_FD");
+
+	memset(pr, 0, sizeof *pr);
+	pr->fd = -1;
+	if (fd != NULL && *fd != '\0')
+		pr->fd = atoi(fd);
+	pr->on = pr->fd >= 0 || (!ctx->json && isatty(STDERR_FILENO));
+}
+
+void
+out_progress_cb(const struct golden_progress *p, void *arg)
+{
+	struct out_progress	*pr = arg;
+	struct timespec		 now;
+	char			*done, *total;
+
+	if (!pr->on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - pr->last.tv_sec) * 1000 + (now.tv_nsec -
+	    pr->last.tv_nsec) / 1000000 < (pr->fd >= 0 ? 100 : 200))
+		return;
+	pr->last = now;
+	if (pr->fd >= 0) {
+		dprintf(pr->fd, "%s\t%zu\t%zu\t%llu\t%llu\n", p->phase,
+		    p->files, p->nfiles, (unsigned long long)p->bytes,
+		    (unsigned long long)p->nbytes);
+		return;
+	}
+	done = out_size(p->bytes);
+	total = p->nbytes != 0 ? out_size(p->nbytes) : xstrdup("?");
+	if (p->nfiles != 0)
+		fprintf(stderr, "\r%s: %zu/%zu files, %s of %s   ", p->phase,
+		    p->files, p->nfiles, done, total);
+	else
+		fprintf(stderr, "\r%s: %zu files, %s   ", p->phase, p->files,
+		    done);
+	free(done);
+	free(total);
+	pr->shown = 1;
+}
+
+void
+out_progress_end(struct out_progress *pr)
+{
+	if (pr->shown)
+		fprintf(stderr, "\r%60s\r", "");
+	pr->shown = 0;
 }

@@ -1,0 +1,9 @@
+/* scr-packages.c: placeholder until the screen is written. */
+
+#include "tui/tui.h"
+
+void
+scr_packages(void)
+{
+	tui_status(TUI_WARN, "this screen is not written yet");
+}

@@ -1,0 +1,9 @@
+/* scr-queue.c: placeholder until the screen is written. */
+
+#include "tui/tui.h"
+
+void
+scr_queue(void)
+{
+	tui_status(TUI_WARN, "this screen is not written yet");
+}

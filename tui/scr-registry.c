@@ -1,0 +1,9 @@
+/* scr-registry.c: placeholder until the screen is written. */
+
+#include "tui/tui.h"
+
+void
+scr_registry(void)
+{
+	tui_status(TUI_WARN, "this screen is not written yet");
+}
