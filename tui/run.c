@@ -373,3 +373,104 @@ tui_runl(const char *title, int flags, char **output, ...)
 	argv[n] = NULL;
 	return tui_run(title, flags, argv, output);
 }
+
+/* Read all of fd into a string; caller frees. */
+static char *
+slurp(int fd)
+{
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0;
+	ssize_t	 r;
+
+	for (;;) {
+		if (cap - len < 4097)
+			buf = xrealloc(buf, cap = cap * 2 + 8192);
+		r = read(fd, buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+json_t *
+tui_json(char *const *argv, char **cause)
+{
+	char		*args[NTM_TUI_ARGS + 6], *out, *err, *nl;
+	size_t		 nargs = 0, i;
+	int		 opipe[2], epipe[2], status;
+	json_t		*doc;
+	json_error_t	 jerr;
+	pid_t		 pid;
+
+	args[nargs++] = (char *)"ntmend";
+	args[nargs++] = (char *)"--json";
+	if (tui_s.spec != NULL) {
+		args[nargs++] = (char *)"-t";
+		args[nargs++] = tui_s.spec;
+	}
+	for (i = 0; argv[i] != NULL && i < NTM_TUI_ARGS; i++)
+		args[nargs++] = argv[i];
+	args[nargs] = NULL;
+	attrset(tui_attr(TUI_TITLE));
+	mvhline(LINES - 1, 0, ' ', COLS);
+	tui_put(LINES - 1, 1, COLS - 1, "reading...");
+	attrset(A_NORMAL);
+	refresh();
+	if (pipe(opipe) != 0 || pipe(epipe) != 0)
+		fatal("pipe: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int	fd = open("/dev/null", O_RDONLY), st;
+
+		if (fd >= 0)
+			dup2(fd, STDIN_FILENO);
+		dup2(opipe[1], STDOUT_FILENO);
+		dup2(epipe[1], STDERR_FILENO);
+		close(opipe[0]);
+		close(epipe[0]);
+		st = cli_exec((int)nargs, args, NULL);
+		fflush(NULL);
+		_exit(st);
+	}
+	close(opipe[1]);
+	close(epipe[1]);
+	/* stdout to its end, then stderr: the child could block only on
+	 * more than a pipe's 64 KiB of errors, which no command prints. */
+	out = slurp(opipe[0]);
+	err = slurp(epipe[0]);
+	close(opipe[0]);
+	close(epipe[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	doc = json_loads(out, 0, &jerr);
+	if (doc == NULL) {
+		if ((nl = strchr(err, '\n')) != NULL)
+			*nl = '\0';
+		*cause = xstrdup(*err != '\0' ? err : "no answer (not JSON)");
+	}
+	free(out);
+	free(err);
+	return doc;
+}
+
+json_t *
+tui_jsonl(char **cause, ...)
+{
+	char	*argv[NTM_TUI_ARGS + 1];
+	size_t	 n = 0;
+	va_list	 ap;
+
+	va_start(ap, cause);
+	while (n < NTM_TUI_ARGS && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return tui_json(argv, cause);
+}

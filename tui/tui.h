@@ -127,7 +127,6 @@ char	*tui_input(const char *title, const char *prompt, const char *initial);
 /* Pick one of n items; -1 when cancelled. */
 int	 tui_pick(const char *title, const char *const *items, size_t n,
 	     size_t initial);
-/* Text from a file for tui_view, the long lines kept; caller frees. */
 
 /* run.c: run an ntmend command line (argv without "ntmend" and -t) as a
  * child, showing its output and progress, Esc cancelling it. With
@@ -142,6 +141,13 @@ int	 tui_run(const char *title, int flags, char *const *argv,
 	     char **output);
 /* The same, the arguments as a NULL-terminated list. */
 int	 tui_runl(const char *title, int flags, char **output, ...);
+
+/* A read-only command's --json answer (argv as for tui_run), run the
+ * same way without showing it; NULL with *cause (its first error line)
+ * when it printed no JSON. A command that has findings or refusals to
+ * report still answers JSON with exit status 1. */
+json_t	*tui_json(char *const *argv, char **cause);
+json_t	*tui_jsonl(char **cause, ...);
 
 /* Screens (scr-*.c): each pushes itself. */
 void	 scr_main(void);
