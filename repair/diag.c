@@ -171,9 +171,9 @@ diag_wanted(const struct check *c, const char *const *only, size_t n)
 	return 0;
 }
 
-void
+int
 diag_run(struct diag *d, const char *const *only, size_t nonly,
-    void (*progress)(const struct check *, size_t, size_t, void *),
+    int (*progress)(const struct check *, size_t, size_t, void *),
     void *arg)
 {
 	const struct check *const	*c;
@@ -185,8 +185,8 @@ diag_run(struct diag *d, const char *const *only, size_t nonly,
 	for (c = check_table; *c != NULL; c++) {
 		if (!diag_wanted(*c, only, nonly))
 			continue;
-		if (progress != NULL)
-			progress(*c, i, n, arg);
+		if (progress != NULL && progress(*c, i, n, arg) != 0)
+			return -1;
 		i++;
 		/* A volume that could not be opened (BitLocker) can still be
 		 * judged by its state, and by nothing else. */
@@ -202,6 +202,7 @@ diag_run(struct diag *d, const char *const *only, size_t nonly,
 			free(cause);
 		}
 	}
+	return 0;
 }
 
 const struct finding *

@@ -506,9 +506,10 @@ struct diag_options {
 struct diag *diag_new(struct target *, const struct diag_options *);
 void	 diag_free(struct diag *);
 /* Run every check (or those named); progress (may be NULL) is told
- * each check before it runs. */
-void	 diag_run(struct diag *, const char *const *only, size_t nonly,
-	     void (*progress)(const struct check *, size_t i, size_t n,
+ * each check before it runs, and stops the diagnosis there by returning
+ * non-zero (the menu's cancel): then -1, the findings so far kept. */
+int	 diag_run(struct diag *, const char *const *only, size_t nonly,
+	     int (*progress)(const struct check *, size_t i, size_t n,
 	     void *), void *arg);
 /* Findings so far, in check order; borrowed. */
 const struct finding *diag_findings(struct diag *, size_t *n);
