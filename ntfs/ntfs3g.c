@@ -62,7 +62,8 @@
  * servicing pass (WinSxS, servicing\Packages, System32) touches in turn. */
 #define N3_DCACHE		256
 /* Directories whose full listing is kept after a lookup missed in the
- * B+tree (see n3_lookup): the few a repair checks names in at a time. */
+ * B+tree (see n3_lookup16): the few a repair checks or creates names in
+ * at a time. */
 #define N3_SCANS		4
 /* Entries of one directory listing: WinSxS has some 20k-80k; a corrupt
  * index must not make a listing grow without end. */
@@ -94,6 +95,7 @@ struct n3_scan {
 	struct n3_sent	*tab;
 	size_t		 n, cap;
 	unsigned	 age;
+	int		 full;		/* cut at NTM_MAX_DIR_ENTRIES */
 };
 
 struct n3 {
@@ -340,7 +342,7 @@ n3_scan_free(struct n3_scan *sc)
 	memset(sc, 0, sizeof *sc);
 }
 
-/* A name was added: the directory listings kept for lookups are stale. */
+/* The directory listings kept for lookups, all of them stale. */
 static void
 n3_forget_names(struct n3 *p)
 {
@@ -348,6 +350,29 @@ n3_forget_names(struct n3 *p)
 
 	for (i = 0; i < N3_SCANS; i++)
 		n3_scan_free(&p->scans[i]);
+}
+
+static struct n3_scan *
+n3_scan_of(struct n3 *p, u64 dir)
+{
+	size_t	i;
+
+	for (i = 0; i < N3_SCANS; i++) {
+		if (p->scans[i].dir == dir && p->scans[i].tab != NULL)
+			return &p->scans[i];
+	}
+	return NULL;
+}
+
+/* A name was removed from dir: its listing is stale (a name may have gone
+ * with a DOS alias, which the listing holds too), the others are not. */
+static void
+n3_forget_names_in(struct n3 *p, u64 dir)
+{
+	struct n3_scan	*sc;
+
+	if ((sc = n3_scan_of(p, dir)) != NULL)
+		n3_scan_free(sc);
 }
 
 /* A name was moved or removed: paths may lead elsewhere now too. */
@@ -369,7 +394,11 @@ n3_forget(struct n3 *p)
  * order (a damaged volume chkdsk has not fixed yet). Walking a directory
  * of 20k entries for every miss would be slow, so the walk keeps every
  * upcased name of the directory in a hash table and later misses there
- * are answered from it.
+ * are answered from it. Every miss is one: creating a file looks its
+ * name up first. The table is kept current through the changes this
+ * backend makes (a name created or linked is added, a directory that
+ * loses a name forgets its table), and nothing else writes the volume
+ * while it is open.
  */
 struct n3_scanctx {
 	struct n3	*p;
@@ -435,23 +464,37 @@ n3_scan_fill(void *arg, const ntfschar *name, const int len, const int type,
 	return 0;
 }
 
-static u64
-n3_scan_lookup(struct n3 *p, struct n3_node *dir, const ntfschar *name,
-    int len)
+/* A name was added to dir: its listing, if one is kept, gets it too, so
+ * that creating the files of a directory one after another does not list
+ * the directory again for each. */
+static void
+n3_names_added(struct n3 *p, u64 dir, const ntfschar *name, u8 len,
+    u64 mref)
+{
+	struct n3_scan	*sc;
+	ntfschar	 up[NTFS_MAX_NAME_LEN];
+
+	if ((sc = n3_scan_of(p, dir)) == NULL)
+		return;
+	if (sc->n >= NTM_MAX_DIR_ENTRIES) {
+		n3_scan_free(sc);
+		return;
+	}
+	memcpy(up, name, (size_t)len * 2);
+	ntfs_name_upcase(up, len, p->nv->upcase, p->nv->upcase_len);
+	n3_scan_add(sc, up, len, mref);
+}
+
+/* dir's listing, made now if it is not kept. NULL: cannot be read. */
+static struct n3_scan *
+n3_scan_get(struct n3 *p, struct n3_node *dir)
 {
 	struct n3_scanctx	 c;
-	struct n3_scan		*sc = NULL, *s;
-	ntfschar		 up[NTFS_MAX_NAME_LEN];
-	size_t			 i, j;
+	struct n3_scan		*sc, *s;
+	size_t			 i;
 	s64			 pos = 0;
 
-	for (i = 0; i < N3_SCANS; i++) {
-		if (p->scans[i].dir == dir->mft && p->scans[i].tab != NULL) {
-			sc = &p->scans[i];
-			break;
-		}
-	}
-	if (sc == NULL) {
+	if ((sc = n3_scan_of(p, dir->mft)) == NULL) {
 		sc = &p->scans[0];
 		for (i = 1; i < N3_SCANS; i++) {
 			s = &p->scans[i];
@@ -464,15 +507,25 @@ n3_scan_lookup(struct n3 *p, struct n3_node *dir, const ntfschar *name,
 		c.full = 0;
 		if (ntfs_readdir(dir->ni, &pos, &c, n3_scan_fill) != 0) {
 			n3_scan_free(sc);
-			return (u64)-1;
+			return NULL;
 		}
 		if (sc->tab == NULL) {
 			sc->cap = 16;
 			sc->tab = xcalloc(sc->cap, sizeof *sc->tab);
 		}
 		sc->dir = dir->mft;
+		sc->full = c.full;
 	}
 	sc->age = ++p->scan_clock;
+	return sc;
+}
+
+static u64
+n3_scan_find(struct n3 *p, struct n3_scan *sc, const ntfschar *name,
+    int len)
+{
+	ntfschar	up[NTFS_MAX_NAME_LEN];
+	size_t		j;
 
 	memcpy(up, name, (size_t)len * 2);
 	ntfs_name_upcase(up, (u32)len, p->nv->upcase, p->nv->upcase_len);
@@ -485,6 +538,17 @@ n3_scan_lookup(struct n3 *p, struct n3_node *dir, const ntfschar *name,
 	}
 	errno = ENOENT;
 	return (u64)-1;
+}
+
+static u64
+n3_scan_lookup(struct n3 *p, struct n3_node *dir, const ntfschar *name,
+    int len)
+{
+	struct n3_scan	*sc;
+
+	if ((sc = n3_scan_get(p, dir)) == NULL)
+		return (u64)-1;
+	return n3_scan_find(p, sc, name, len);
 }
 
 /* UTF-8 name -> UTF-16LE for libntfs-3g; caller frees. */
@@ -513,9 +577,23 @@ static int
 n3_lookup16(struct n3 *p, struct n3_node *dir, const ntfschar *u, u8 len,
     u64 *mref)
 {
-	u64	r;
-	int	e;
+	struct n3_scan	*sc;
+	u64		 r;
+	int		 e;
 
+	/*
+	 * A kept listing holds every name the B+tree can find (and those a
+	 * damaged index hides), so a name it lacks is not there: the miss
+	 * every new file's lookup is costs no index walk. A name it has is
+	 * looked up in the B+tree all the same, which picks between names
+	 * that differ only in case the way Windows does.
+	 */
+	if ((sc = n3_scan_of(p, dir->mft)) != NULL && !sc->full &&
+	    n3_scan_find(p, sc, u, len) == (u64)-1) {
+		sc->age = ++p->scan_clock;
+		errno = ENOENT;
+		return -1;
+	}
 	NVolClearCaseSensitive(p->nv);
 	r = ntfs_inode_lookup_by_name(dir->ni, u, len);
 	e = errno;
@@ -1170,7 +1248,8 @@ n3_create(struct vol *vol, const char *const *comp, size_t n, int isdir,
 		    n3_logtail());
 		goto fail;
 	}
-	n3_forget_names(p);
+	n3_names_added(p, dir->mft, u, len, MK_MREF(ni->mft_no,
+	    le16_to_cpu(ni->mrec->sequence_number)));
 	nd = xcalloc(1, sizeof *nd);
 	nd->ni = ni;
 	nd->mft = ni->mft_no;
@@ -1435,13 +1514,15 @@ out:
 /*
  * Remove the name of nd in dir. ntfs_delete closes both inodes whatever
  * happens, so both must be held by this operation alone; their nodes are
- * dropped here.
+ * dropped here. Paths cached through a directory may lead nowhere now; a
+ * file's name is in no path, only in dir's listing.
  */
 static int
 n3_delete(struct n3 *p, struct n3_node *nd, struct n3_node *dir,
     const ntfschar *name, u8 len)
 {
-	int	r;
+	u64	dmft = dir->mft;
+	int	r, isdir = n3_is_dir(nd);
 
 	if (nd->data != NULL) {
 		ntfs_attr_close(nd->data);
@@ -1455,13 +1536,19 @@ n3_delete(struct n3 *p, struct n3_node *nd, struct n3_node *dir,
 		ntfs_inode_close(dir->ni);
 		free(nd);
 		free(dir);
-		n3_forget(p);
+		if (isdir)
+			n3_forget(p);
+		else
+			n3_forget_names_in(p, dmft);
 		return -1;
 	}
 	r = ntfs_delete(p->nv, NULL, nd->ni, dir->ni, name, len);
 	free(nd);
 	free(dir);
-	n3_forget(p);
+	if (isdir)
+		n3_forget(p);
+	else
+		n3_forget_names_in(p, dmft);
 	return r;
 }
 
@@ -1661,7 +1748,10 @@ n3_rename(struct vol *vol, const char *const *from, size_t nfrom,
 		    n3_logtail());
 		goto fail;
 	}
-	n3_forget(p);
+	if (n3_is_dir(nd))
+		n3_forget(p);
+	else
+		n3_names_added(p, ndir->mft, nu, nlen, n3_mref(nd));
 	if (n3_set_win32(nd, ndir, nu, nlen) != 0) {
 		e = errno;
 		set_cause(cause, "%s -> %s: the new name could not be moved to "
@@ -1776,7 +1866,7 @@ n3_link(struct vol *vol, const char *const *from, size_t nfrom,
 		    strerror(e), n3_logtail());
 		goto fail;
 	}
-	n3_forget_names(p);
+	n3_names_added(p, dir->mft, u, len, n3_mref(nd));
 	if (n3_set_win32(nd, dir, u, len) != 0) {
 		e = errno;
 		set_cause(cause, "%s: linked, but the name could not be moved "

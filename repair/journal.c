@@ -836,11 +836,16 @@ jlog_free(struct jlog *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* Op n of a log: where it is in a log ntmend wrote (ops numbered from 1
+ * in order), else searched for, so that 20,000 "done" lines cost 20,000
+ * steps rather than 200 million. */
 static struct jop *
 jlog_op(struct jlog *l, json_int_t n)
 {
 	size_t	i;
 
+	if (n >= 1 && (size_t)n <= l->nops && l->ops[n - 1].n == (size_t)n)
+		return &l->ops[n - 1];
 	for (i = 0; i < l->nops; i++) {
 		if ((json_int_t)l->ops[i].n == n)
 			return &l->ops[i];
