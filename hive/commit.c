@@ -15,46 +15,90 @@
  * limits"); deeper means a loop in a damaged hive. */
 #define NTM_MAX_KEY_DEPTH	512
 
+/* A key node cell ("nk"): its size, then the record; the name's length at
+ * 0x4c of the cell, the name from 0x50. */
+#define NK_NAME_LEN		0x4c
+#define NK_NAME			0x50
+
+/* The committed bytes the walk checks names in. */
+struct walk_img {
+	const uint8_t	*p;
+	size_t		 len;
+};
+
+/* A key for a message: its name if hivex can give it, else its offset. */
+static char *
+walk_name(hive_h *h, hive_node_h node)
+{
+	char	*name;
+
+	if ((name = hivex_node_name(h, node)) != NULL)
+		return name;
+	return xprintf("the key at offset 0x%zx", (size_t)node);
+}
+
+/*
+ * Every key, value and subkey list as hivex reads them: the cells each
+ * points to are used cells of the right kind and size, value data (big
+ * data chains too) lies inside its cells. A key's name is checked as
+ * hivex_node_name checks it, its length inside the cell, on the bytes:
+ * hivex would convert it to UTF-8 for that (even hivex_node_name_len),
+ * which took a third of the walk.
+ */
 static int
-walk(hive_h *h, hive_node_h node, unsigned depth, size_t *nkeys,
-    char **cause)
+walk(hive_h *h, const struct walk_img *img, hive_node_h node, unsigned depth,
+    size_t *nkeys, char **cause)
 {
 	hive_node_h	*children = NULL;
 	hive_value_h	*values = NULL;
 	hive_type	 t;
-	size_t		 len, i;
-	char		*name, *data;
-	int		 ret = -1;
+	size_t		 len, i, cell;
+	uint32_t	 size = 0;
+	char		*name = NULL, *data;
+	int		 e, ret = -1;
 
 	if (depth > NTM_MAX_KEY_DEPTH)
 		return set_cause(cause, "keys nested deeper than %d levels",
 		    NTM_MAX_KEY_DEPTH);
-	errno = 0;
-	if ((name = hivex_node_name(h, node)) == NULL)
-		return set_cause(cause, "a key name cannot be read (%s)",
-		    strerror(errno));
 	if ((values = hivex_node_values(h, node)) == NULL) {
+		e = errno;
+		name = walk_name(h, node);
 		set_cause(cause, "%s: values cannot be read (%s)", name,
-		    strerror(errno));
+		    strerror(e));
+		goto out;
+	}
+	/* hivex_node_values found a used "nk" cell there, inside a bin;
+	 * a used cell's size is stored negated. */
+	cell = (size_t)node;
+	if (cell <= img->len - NK_NAME)
+		size = 0u - le32dec(img->p + cell);
+	if (cell > img->len - NK_NAME || size < NK_NAME || size > img->len ||
+	    NK_NAME + (size_t)le16dec(img->p + cell + NK_NAME_LEN) > size) {
+		set_cause(cause, "the name of the key at offset 0x%zx runs "
+		    "past its cell", cell);
 		goto out;
 	}
 	for (i = 0; values[i] != 0; i++) {
 		if ((data = hivex_value_value(h, values[i], &t, &len)) ==
 		    NULL) {
+			e = errno;
+			name = walk_name(h, node);
 			set_cause(cause, "%s: a value cannot be read (%s)",
-			    name, strerror(errno));
+			    name, strerror(e));
 			goto out;
 		}
 		free(data);
 	}
 	if ((children = hivex_node_children(h, node)) == NULL) {
+		e = errno;
+		name = walk_name(h, node);
 		set_cause(cause, "%s: subkeys cannot be read (%s)", name,
-		    strerror(errno));
+		    strerror(e));
 		goto out;
 	}
 	(*nkeys)++;
 	for (i = 0; children[i] != 0; i++) {
-		if (walk(h, children[i], depth + 1, nkeys, cause) != 0)
+		if (walk(h, img, children[i], depth + 1, nkeys, cause) != 0)
 			goto out;
 	}
 	ret = 0;
@@ -66,25 +110,33 @@ out:
 }
 
 int
-hive_commit(struct hive *hv, void **bufp, size_t *lenp, char **cause)
+hive_commit(struct hive *hv, const void **bufp, size_t *lenp, char **cause)
 {
 	struct hive_header	 hdr;
+	struct walk_img		 img;
 	hive_h			*check;
 	const char		*path = hive_file_path(hv);
 	size_t			 nkeys = 0, len;
-	void			*buf = NULL;
+	const void		*buf;
 	char			*why = NULL;
 
 	errno = 0;
 	if (hivex_commit(hive_handle(hv), NULL, 0) != 0)
 		return set_cause(cause, "%s: hivex cannot write the edited "
 		    "copy (%s)", hive_name(hv), strerror(errno));
+	/* Mapped, not read: the journal reads these bytes once, to compare
+	 * them with the volume's and write what differs, and a read into a
+	 * fresh 13 MB buffer cost as much as hivex's whole commit. */
+	if (hive_map_copy(hv, &buf, &len, cause) != 0)
+		return -1;
+	img.p = buf;
+	img.len = len;
 	errno = 0;
 	if ((check = hivex_open(path, 0)) == NULL)
 		return set_cause(cause, "%s: the edited copy does not open "
 		    "again (%s); nothing was written", hive_name(hv),
 		    strerror(errno));
-	if (walk(check, hivex_root(check), 0, &nkeys, &why) != 0) {
+	if (walk(check, &img, hivex_root(check), 0, &nkeys, &why) != 0) {
 		hivex_close(check);
 		set_cause(cause, "%s: the edited copy does not read back (%s); "
 		    "nothing was written", hive_name(hv), why);
@@ -92,15 +144,12 @@ hive_commit(struct hive *hv, void **bufp, size_t *lenp, char **cause)
 		return -1;
 	}
 	hivex_close(check);
-	if (file_read_all(path, HIVE_MAX_SIZE, &buf, &len, cause) != 0)
-		return -1;
 	/* hivex commits with both sequence numbers equal and a fresh
 	 * checksum: anything else would make Windows distrust the hive. */
 	if (hive_header_parse(buf, len, &hdr, &why) != 0) {
 		set_cause(cause, "%s: the edited copy has no valid base block "
 		    "(%s)", hive_name(hv), why);
 		free(why);
-		free(buf);
 		return -1;
 	}
 	if (hive_header_is_dirty(&hdr)) {
@@ -108,7 +157,6 @@ hive_commit(struct hive *hv, void **bufp, size_t *lenp, char **cause)
 		    "numbers %u/%u)", hive_name(hv), hdr.seq_primary,
 		    hdr.seq_secondary);
 		hive_header_free(&hdr);
-		free(buf);
 		return -1;
 	}
 	hive_header_free(&hdr);

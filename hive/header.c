@@ -170,9 +170,9 @@ hive_header_is_log(const struct hive_header *hdr)
 	    hdr->file_type == HIVE_TYPE_LOG_NEW;
 }
 
-int
-hive_log_entry_parse(const void *buf, size_t len, size_t off,
-    struct hive_log_entry *e)
+static int
+hive_log_entry_decode(const void *buf, size_t len, size_t off,
+    struct hive_log_entry *e, int hashes)
 {
 	const uint8_t	*p = buf, *ent;
 	size_t		 size, refs, i, data;
@@ -202,9 +202,9 @@ hive_log_entry_parse(const void *buf, size_t len, size_t off,
 
 	/* Hash-2 covers the first 32 bytes (Hash-1 included), Hash-1 all
 	 * from the page references to the end of the entry. */
-	if (hive_log_hash(ent, 32) != le64dec(ent + 32))
+	if (hashes && hive_log_hash(ent, 32) != le64dec(ent + 32))
 		return -1;
-	if (hive_log_hash(ent + HVLE_HEADER, size - HVLE_HEADER) !=
+	if (hashes && hive_log_hash(ent + HVLE_HEADER, size - HVLE_HEADER) !=
 	    le64dec(ent + 24))
 		return -1;
 
@@ -223,6 +223,20 @@ hive_log_entry_parse(const void *buf, size_t len, size_t off,
 	e->refs = ent + HVLE_HEADER;
 	e->pages = ent + HVLE_HEADER + refs;
 	return 0;
+}
+
+int
+hive_log_entry_parse(const void *buf, size_t len, size_t off,
+    struct hive_log_entry *e)
+{
+	return hive_log_entry_decode(buf, len, off, e, 1);
+}
+
+int
+hive_log_entry_reparse(const void *buf, size_t len, size_t off,
+    struct hive_log_entry *e)
+{
+	return hive_log_entry_decode(buf, len, off, e, 0);
 }
 
 /* New format (Windows 8.1 and later): HvLE entries from the second
@@ -328,7 +342,7 @@ hive_guid_is_zero(const uint8_t *g)
  * SYSTEM_B and its .LOG1/.LOG2 share one; DFIR's Win11 COMPONENTS.LOG2
  * has another), so a stray log is not counted as the hive's changes.
  */
-static int
+int
 hive_log_belongs(const struct hive_header *log, const struct hive_header *hive)
 {
 	const char	*a = log->file_name, *b = hive->file_name;

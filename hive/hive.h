@@ -95,6 +95,11 @@ struct hive_log_entry {
  * the log's records). */
 int	 hive_log_entry_parse(const void *buf, size_t len, size_t off,
 	     struct hive_log_entry *);
+/* hive_log_entry_parse without the hashes, for an entry that passed it
+ * before in the same unchanged buffer: the replay looks at each entry of
+ * a log several times, and hashing them was most of its work. */
+int	 hive_log_entry_reparse(const void *buf, size_t len, size_t off,
+	     struct hive_log_entry *);
 /* The Marvin32 hash (registry seed) log entries carry: Hash-1 over an
  * entry from its page references on, Hash-2 over its first 32 bytes. */
 uint64_t hive_log_hash(const void *buf, size_t len);
@@ -127,6 +132,11 @@ int	 hive_log_scan(const void *buf, size_t len,
 	     const struct hive_header *hive, struct hive_log_summary *,
 	     char **cause);
 void	 hive_log_summary_free(struct hive_log_summary *);
+/* Does a log's base block copy (its header) name this hive: the same name
+ * field, and the same RmId where both have one? hive_log_scan's foreign
+ * is its negation. */
+int	 hive_log_belongs(const struct hive_header *log,
+	     const struct hive_header *hive);
 
 /* checkout.c */
 struct hive;
@@ -179,7 +189,8 @@ int	 hive_open_file(const char *file, struct hive **hp, char **cause);
  * Check out for writing (flags HIVE_WRITE, maybe HIVE_FORCE). A dirty hive
  * must replay completely first: otherwise writing it back would throw away
  * what its logs hold, so it is refused with a cause that says what would
- * be lost and that --force accepts the loss.
+ * be lost and that --force accepts the loss. The logs are read, not
+ * copied beside the private copy: only the replay uses them.
  */
 int	 hive_checkout_flags(struct vol *, const char *path, int flags,
 	     struct hive **hp, char **cause);
@@ -190,11 +201,17 @@ int	 hive_open_file_flags(const char *file, int flags, struct hive **hp,
 /*
  * Commit the hivex edits to the private copy, reopen the result with a
  * second hivex handle and walk every key and value (a hive hivex cannot
- * read back is never written anywhere), and give its bytes: *buf, caller
- * frees. The volume is not touched: the caller journals the original and
- * writes these bytes over the hive in place.
+ * read back is never written anywhere), and give its bytes: *buf, mapped
+ * from the private copy, valid until hive_close (hive_map_copy). The
+ * volume is not touched: the caller journals the original and writes
+ * these bytes over the hive in place.
  */
-int	 hive_commit(struct hive *, void **buf, size_t *len, char **cause);
+int	 hive_commit(struct hive *, const void **buf, size_t *len,
+	     char **cause);
+/* The private copy's bytes as they are now, mapped read-only; valid until
+ * hive_close, which unmaps them (a later call maps the copy again). */
+int	 hive_map_copy(struct hive *, const void **buf, size_t *len,
+	     char **cause);
 void	 hive_close(struct hive *);		/* NULL is fine */
 hive_h	*hive_handle(struct hive *);		/* the hivex handle */
 const struct hive_header *hive_header(struct hive *);

@@ -185,7 +185,6 @@ replay_log_examine(const struct replay *rp, struct replay_log *lg)
 	const uint8_t		*p = lg->in->buf;
 	size_t			 len = lg->in->len, off;
 	struct hive_log_entry	 e;
-	struct hive_log_summary	 sum;
 	uint32_t		 expect;
 	const char		*a, *b;
 	char			*why = NULL, *name, *c;
@@ -227,31 +226,24 @@ replay_log_examine(const struct replay *rp, struct replay_log *lg)
 	 * can be compared. Not even a forced replay writes another hive's
 	 * pages into this one.
 	 */
-	if (rp->base_ok && hive_log_scan(p, len, &rp->hdr, &sum, NULL) == 0) {
-		if (sum.foreign) {
-			lg->foreign = 1;
-			a = lg->hdr.file_name != NULL ? lg->hdr.file_name : "";
-			b = rp->hdr.file_name != NULL ? rp->hdr.file_name : "";
-			if (strcmp(a, b) != 0) {
-				/* Untrusted text in a one-line cause. */
-				name = xstrdup(a);
-				for (c = name; *c != '\0'; c++) {
-					if ((unsigned char)*c < 0x20 ||
-					    *c == 0x7f)
-						*c = '?';
-				}
-				lg->problem = xprintf("belongs to another "
-				    "hive (its base block names \"%s\")",
-				    name);
-				free(name);
+	if (rp->base_ok && !hive_log_belongs(&lg->hdr, &rp->hdr)) {
+		lg->foreign = 1;
+		a = lg->hdr.file_name != NULL ? lg->hdr.file_name : "";
+		b = rp->hdr.file_name != NULL ? rp->hdr.file_name : "";
+		if (strcmp(a, b) != 0) {
+			/* Untrusted text in a one-line cause. */
+			name = xstrdup(a);
+			for (c = name; *c != '\0'; c++) {
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
 			}
-			else
-				lg->problem = xstrdup("belongs to another "
-				    "hive (its RmId differs)");
-		}
-		hive_log_summary_free(&sum);
-		if (lg->foreign)
-			return;
+			lg->problem = xprintf("belongs to another hive (its "
+			    "base block names \"%s\")", name);
+			free(name);
+		} else
+			lg->problem = xstrdup("belongs to another hive (its "
+			    "RmId differs)");
+		return;
 	}
 	if (lg->hdr.file_type != HIVE_TYPE_LOG_NEW) {
 		lg->format = HIVE_LOG_OLD;
@@ -393,8 +385,9 @@ replay_scan_loss(struct replay *rp)
 	struct hive_log_entry	 e;
 	const uint8_t		*p;
 	size_t			 i, len, off, usable = 0, budget, cost;
+	size_t			 known, next;
 	uint32_t		 ref = 0, seq, size;
-	int			 have_ref = 1;
+	int			 have_ref = 1, r;
 
 	/*
 	 * Windows 8.1 and later write .LOG1 and .LOG2 in turn, and either may
@@ -436,6 +429,11 @@ replay_scan_loss(struct replay *rp)
 			continue;
 		off = LOG_SECTOR;
 		budget = len / LOG_SECTOR * NTM_MAX_SCAN_FACTOR * LOG_SECTOR;
+		/* The run of entries replay_log_examine checked, from the
+		 * second sector on, is not hashed again. */
+		known = rp->logs[i].format == HIVE_LOG_NEW ?
+		    rp->logs[i].nentries : 0;
+		next = LOG_SECTOR;
 		while (len >= HVLE_HEADER && off <= len - HVLE_HEADER) {
 			if (memcmp(p + off, "HvLE", 4) != 0) {
 				off += LOG_SECTOR;
@@ -456,7 +454,15 @@ replay_scan_loss(struct replay *rp)
 				break;
 			}
 			budget -= cost;
-			if (hive_log_entry_parse(p, len, off, &e) == 0) {
+			if (known > 0 && off == next)
+				r = hive_log_entry_reparse(p, len, off, &e);
+			else
+				r = hive_log_entry_parse(p, len, off, &e);
+			if (r == 0) {
+				if (known > 0 && off == next) {
+					known--;
+					next = off + e.size;
+				}
 				if (!have_ref || replay_seq_cmp(e.seq, ref) > 0) {
 					if (ls->entries == 0 ||
 					    replay_seq_cmp(e.seq, ls->lo) < 0)
@@ -704,7 +710,7 @@ replay_apply_new(struct replay *rp, struct hive_replay_result *res,
 		off = LOG_SECTOR;
 		for (j = 0; j < lg->nentries; j++) {
 			/* Checked when the plan was made: same bytes. */
-			if (hive_log_entry_parse(lg->in->buf, lg->in->len,
+			if (hive_log_entry_reparse(lg->in->buf, lg->in->len,
 			    off, &e) != 0)
 				fatal("replay: %s entry at %zu vanished",
 				    lg->name, off);

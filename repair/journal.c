@@ -107,11 +107,55 @@ sha256_hex(EVP_MD_CTX *md)
 	return hex_encode(digest, sizeof digest);
 }
 
+/*
+ * A hive is written back by the pages that changed (a SYSTEM edit with its
+ * logs replayed changes 450 of 3100): copying the original into the
+ * journal compares it with the new bytes on the way and keeps the runs
+ * that differ, [start, end) in runs[].
+ */
+#define JDIFF_PAGE	4096
+struct jdiff {
+	const uint8_t	*new;
+	size_t		 len;
+	uint64_t	(*runs)[2];
+	size_t		 nruns;
+};
+
+static void
+jdiff_add(struct jdiff *d, uint64_t start, uint64_t end)
+{
+	if (d->nruns > 0 && d->runs[d->nruns - 1][1] == start) {
+		d->runs[d->nruns - 1][1] = end;
+		return;
+	}
+	d->runs = xreallocarray(d->runs, d->nruns + 1, sizeof *d->runs);
+	d->runs[d->nruns][0] = start;
+	d->runs[d->nruns][1] = end;
+	d->nruns++;
+}
+
+/* The old bytes buf of n at off against the new ones; pages past the new
+ * end are cut off later, not written. */
+static void
+jdiff_chunk(struct jdiff *d, const uint8_t *buf, size_t n, uint64_t off)
+{
+	uint64_t	p, end;
+
+	for (p = off; p < off + n && p < d->len; p = end) {
+		end = p + JDIFF_PAGE < off + n ? p + JDIFF_PAGE : off + n;
+		if (end > d->len)
+			end = d->len;
+		if (memcmp(buf + (p - off), d->new + p, (size_t)(end - p)) != 0)
+			jdiff_add(d, p, end);
+	}
+}
+
 /* Stream a file into another on the same volume (created, must not
- * exist); *sha (caller frees) gets the SHA-256 of what was copied. */
+ * exist); *sha (caller frees) gets the SHA-256 of what was copied; diff,
+ * when not NULL, the runs where the source differs from diff->new. */
 static int
 copy_file(struct vol *vol, const char *src, const char *dst, int create,
-    uint64_t *sizep, char **sha, char **cause)
+    struct jdiff *diff, uint64_t *sizep, char **sha, char **cause)
 {
 	struct vol_file	*in, *out;
 	EVP_MD_CTX	*md;
@@ -148,8 +192,12 @@ copy_file(struct vol *vol, const char *src, const char *dst, int create,
 			goto out;
 		}
 		EVP_DigestUpdate(md, buf, (size_t)n);
+		if (diff != NULL)
+			jdiff_chunk(diff, buf, (size_t)n, off);
 		off += (uint64_t)n;
 	}
+	if (diff != NULL && diff->len > size)
+		jdiff_add(diff, size, diff->len);
 	if (!create && vol_file_truncate(out, size) != 0) {
 		set_cause(cause, "%s: cannot set its size", dst);
 		goto out;
@@ -327,10 +375,11 @@ mark_done(struct journal *j, char **cause)
 	    (json_int_t)j->nops), cause);
 }
 
-/* Save a file's bytes and security descriptor as blobs of op n. */
+/* Save a file's bytes and security descriptor as blobs of op n (diff:
+ * copy_file). */
 static int
 save_original(struct journal *j, const char *path, json_t *rec,
-    char **cause)
+    struct jdiff *diff, char **cause)
 {
 	struct vol_stat	 sb;
 	char		*blob, *sdblob, *bpath, *sha = NULL;
@@ -346,7 +395,7 @@ save_original(struct journal *j, const char *path, json_t *rec,
 	blob = xprintf("%04zu.bin", j->nops);
 	sdblob = xprintf("%04zu.sd", j->nops);
 	bpath = jpath(j, blob);
-	if (copy_file(j->vol, path, bpath, 1, &size, &sha, cause) != 0)
+	if (copy_file(j->vol, path, bpath, 1, diff, &size, &sha, cause) != 0)
 		goto out;
 	json_object_set_new(rec, "blob", json_string(blob));
 	json_object_set_new(rec, "size", json_integer((json_int_t)size));
@@ -382,7 +431,7 @@ journal_replace(struct journal *j, const char *path, const void *buf,
 
 	j->nops++;
 	rec = json_pack("{s:s,s:s}", "kind", "replace", "path", path);
-	if (save_original(j, path, rec, cause) != 0) {
+	if (save_original(j, path, rec, NULL, cause) != 0) {
 		json_decref(rec);
 		return -1;
 	}
@@ -402,18 +451,86 @@ journal_replace(struct journal *j, const char *path, const void *buf,
 	return 0;
 }
 
+/* Write the runs that differ over the file and set its new size: the
+ * same MFT record and clusters, as vol_file_replace keeps them. */
+static int
+write_runs(struct vol *vol, const char *path, const struct jdiff *d,
+    char **cause)
+{
+	struct vol_file	*f;
+	uint64_t	 off;
+	ssize_t		 n;
+	size_t		 i;
+	int		 e;
+
+	if ((f = vol_file_open(vol, path, VOL_O_RDWR, cause)) == NULL)
+		return -1;
+	for (i = 0; i < d->nruns; i++) {
+		for (off = d->runs[i][0]; off < d->runs[i][1]; off += (size_t)n) {
+			n = vol_file_pwrite(f, d->new + off,
+			    (size_t)(d->runs[i][1] - off), off);
+			if (n <= 0) {
+				if (n == 0)
+					errno = EIO;
+				set_cause(cause, "%s: cannot write: %s", path,
+				    strerror(errno));
+				goto fail;
+			}
+		}
+	}
+	if (vol_file_size(f) != d->len && vol_file_truncate(f, d->len) != 0) {
+		set_cause(cause, "%s: cannot set the size to %zu: %s", path,
+		    d->len, strerror(errno));
+		goto fail;
+	}
+	return vol_file_close(f, cause);
+fail:
+	e = errno;
+	vol_file_close(f, NULL);
+	errno = e;
+	return -1;
+}
+
+/*
+ * journal_replace for a hive, cheaper where a hive is large: the original
+ * is saved as for any file (undo puts back every byte, whatever Windows
+ * wrote to the hive since), but only the pages that differ are written
+ * over it, and no SHA-256 of the new bytes is recorded: nothing reads it
+ * back, and hivex has just read them whole (hive_commit).
+ */
 int
 journal_hive(struct journal *j, struct hive *h, const char *path,
     char **cause)
 {
-	void	*buf;
-	size_t	 len;
-	int	 ret;
+	struct jdiff	 d;
+	json_t		*rec;
+	const void	*buf;
+	size_t		 len;
+	int		 ret = -1;
 
 	if (hive_commit(h, &buf, &len, cause) != 0)
 		return -1;
-	ret = journal_replace(j, path, buf, len, cause);
-	free(buf);
+	memset(&d, 0, sizeof d);
+	d.new = buf;
+	d.len = len;
+	j->nops++;
+	rec = json_pack("{s:s,s:s}", "kind", "replace", "path", path);
+	if (save_original(j, path, rec, &d, cause) != 0) {
+		json_decref(rec);
+		goto out;
+	}
+	if (record(j, rec, cause) != 0)
+		goto out;
+	kill_point("replace-recorded");
+	if (write_runs(j->vol, path, &d, cause) != 0)
+		goto out;
+	kill_point("replace-written");
+	if (mark_done(j, cause) != 0)
+		goto out;
+	kill_point("replace-done");
+	ret = 0;
+out:
+	free(d.runs);
 	return ret;
 }
 
@@ -485,7 +602,7 @@ journal_delete(struct journal *j, const char *path, char **cause)
 
 	j->nops++;
 	rec = json_pack("{s:s,s:s}", "kind", "delete", "path", path);
-	if (save_original(j, path, rec, cause) != 0) {
+	if (save_original(j, path, rec, NULL, cause) != 0) {
 		json_decref(rec);
 		return -1;
 	}
@@ -716,7 +833,7 @@ journal_batch(struct journal *j, const struct journal_op *ops, size_t n,
 		if (op->kind == JOURNAL_LINK)
 			json_object_set_new(rec, "to", json_string(op->to));
 		if (op->kind == JOURNAL_REPLACE) {
-			if (save_original(j, op->path, rec, cause) != 0) {
+			if (save_original(j, op->path, rec, NULL, cause) != 0) {
 				json_decref(rec);
 				goto out;
 			}
@@ -1093,7 +1210,8 @@ restore(struct vol *vol, const char *dir, const struct jop *op,
 		    "original", op->n);
 	blob = xprintf("%s\\%s", dir, op->blob);
 	exists = vol_exists(vol, op->path);
-	if (copy_file(vol, blob, op->path, !exists, &size, &sha, cause) != 0)
+	if (copy_file(vol, blob, op->path, !exists, NULL, &size, &sha,
+	    cause) != 0)
 		goto out;
 	if (op->sha256 != NULL && strcmp(sha, op->sha256) != 0) {
 		set_cause(cause, "%s: the saved original does not match its "
