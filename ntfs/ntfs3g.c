@@ -1197,10 +1197,16 @@ n3_file_close(struct vol_file *f, char **cause)
 	return 0;
 }
 
-/* Create a file or directory named comp[n-1] in its parent. */
+/*
+ * Create a file or directory named comp[n-1] in its parent. With keep,
+ * the new node stays open for the caller (*keep, one reference): a file
+ * about to be written is not written out, opened and read in again
+ * first. Its last close updates its entry in the parent, which no
+ * operation holds then.
+ */
 static int
 n3_create(struct vol *vol, const char *const *comp, size_t n, int isdir,
-    u64 *mrefp, char **cause)
+    u64 *mrefp, struct n3_node **keep, char **cause)
 {
 	struct n3	*p = N3(vol);
 	struct n3_node	*dir = NULL, *nd;
@@ -1266,7 +1272,9 @@ n3_create(struct vol *vol, const char *const *comp, size_t n, int isdir,
 	}
 	ntfs_inode_update_times(dir->ni, NTFS_UPDATE_MCTIME);
 	*mrefp = n3_mref(nd);
-	if (n3_node_put(p, nd, dir) != 0) {
+	if (keep != NULL)
+		*keep = nd;
+	else if (n3_node_put(p, nd, dir) != 0) {
 		e = errno;
 		set_cause(cause, "%s: cannot write the new MFT record: %s%s",
 		    path, strerror(e), n3_logtail());
@@ -1286,6 +1294,10 @@ n3_create(struct vol *vol, const char *const *comp, size_t n, int isdir,
 
 fail:
 	n3_node_put(p, dir, NULL);
+	if (keep != NULL && *keep != NULL) {
+		n3_node_put(p, *keep, NULL);
+		*keep = NULL;
+	}
 	free(u);
 	free(path);
 	errno = e;
@@ -1296,20 +1308,13 @@ static int
 n3_file_create(struct vol *vol, const char *const *comp, size_t n,
     struct vol_file *f, char **cause)
 {
-	struct n3_node	*nd;
+	struct n3_node	*nd = NULL;
 	char		*path;
 	u64		 mref;
 	int		 e;
 
-	if (n3_create(vol, comp, n, 0, &mref, cause) != 0)
+	if (n3_create(vol, comp, n, 0, &mref, &nd, cause) != 0)
 		return -1;
-	if ((nd = n3_node_get(N3(vol), mref)) == NULL) {
-		path = vol_path_join(comp, n);
-		set_cause(cause, "%s: created, but cannot open it: %s", path,
-		    strerror(errno));
-		free(path);
-		return -1;
-	}
 	path = vol_path_join(comp, n);
 	if (n3_file_attach(vol, nd, path, f, cause) != 0) {
 		e = errno;
@@ -1327,7 +1332,7 @@ n3_mkdir(struct vol *vol, const char *const *comp, size_t n, char **cause)
 {
 	u64	mref;
 
-	return n3_create(vol, comp, n, 1, &mref, cause);
+	return n3_create(vol, comp, n, 1, &mref, NULL, cause);
 }
 
 /* Listing: entries are collected first and handed out with the directory

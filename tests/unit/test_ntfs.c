@@ -1383,6 +1383,110 @@ test_link(void **state)
 	free(img);
 }
 
+/* A second create of path under another case is refused: the name is
+ * known to the lookup, whatever answered it. */
+static void
+nt_refused_twice(struct vol *vol, const char *path)
+{
+	char	*cause = NULL;
+
+	assert_null(vol_file_create(vol, path, &cause));
+	assert_int_equal(errno, EEXIST);
+	free(cause);
+}
+
+/*
+ * A directory's listing, kept for lookups once a name was missing there,
+ * follows the changes made through the volume: a name created, linked or
+ * renamed in is found at once in any case (a create of it again would
+ * otherwise make a second entry), one renamed out or removed is gone and
+ * can be made again, and ntfs-3g reads exactly those names afterwards.
+ */
+#define NT_KEPT	300
+
+static void
+test_names_kept_current(void **state)
+{
+	struct nt	*t = *state;
+	struct vol	*vol;
+	char		*img, *cause = NULL, name[64], other[64], *got, *p;
+	size_t		 len;
+	unsigned	 k;
+
+	img = nt_mkimg(t, "p.img", 32);
+	nt_mount(t, img, 1);
+	assert_int_equal(nt_sh(t, "mkdir '%s/Comp' '%s/Other' && printf old "
+	    "> '%s/Comp/Old.dll'", t->mnt, t->mnt, t->mnt), 0);
+	nt_umount(t);
+
+	vol = nt_open(img, VOL_RDWR);
+	assert_false(vol_exists(vol, "Comp\\file1.dll"));
+	for (k = 1; k <= NT_KEPT; k++) {
+		snprintf(name, sizeof name, "Comp\\file%u.dll", k);
+		nt_create(vol, name, name, strlen(name));
+		snprintf(other, sizeof other, "COMP\\FILE%u.DLL", k);
+		assert_true(vol_exists(vol, other));
+		nt_refused_twice(vol, other);
+		snprintf(other, sizeof other, "comp\\file%u.dll", k + 1);
+		assert_false(vol_exists(vol, other));
+	}
+	if (vol_link(vol, "Comp\\Old.dll", "Comp\\Linked.dll", &cause) != 0)
+		fail_msg("%s", cause);
+	nt_refused_twice(vol, "comp\\LINKED.DLL");
+	if (vol_rename(vol, "Comp\\file7.dll", "Other\\seven.dll",
+	    &cause) != 0)
+		fail_msg("%s", cause);
+	assert_false(vol_exists(vol, "Comp\\FILE7.DLL"));
+	nt_refused_twice(vol, "OTHER\\Seven.dll");
+	nt_create(vol, "Comp\\File7.dll", "again", 5);
+	nt_refused_twice(vol, "Comp\\file7.DLL");
+	if (vol_unlink(vol, "comp\\FILE9.DLL", &cause) != 0)
+		fail_msg("%s", cause);
+	assert_false(vol_exists(vol, "Comp\\file9.dll"));
+	nt_create(vol, "Comp\\file9.dll", "nine", 4);
+	nt_refused_twice(vol, "Comp\\FILE9.dll");
+	if (vol_rename(vol, "Other\\seven.dll", "Comp\\Seven.dll",
+	    &cause) != 0)
+		fail_msg("%s", cause);
+	nt_refused_twice(vol, "COMP\\SEVEN.DLL");
+	assert_false(vol_exists(vol, "Other\\seven.dll"));
+	vol_close(vol);
+
+	nt_mount(t, img, 0);
+	for (k = 1; k <= NT_KEPT; k++) {
+		snprintf(name, sizeof name, "Comp/file%u.dll", k);
+		if (k == 7) {
+			assert_false(nt_mexists(t, name));
+			continue;
+		}
+		got = nt_mread(t, name, &len);
+		if (k == 9)
+			snprintf(other, sizeof other, "nine");
+		else
+			snprintf(other, sizeof other, "Comp\\file%u.dll", k);
+		assert_int_equal(len, strlen(other));
+		assert_memory_equal(got, other, len);
+		free(got);
+	}
+	got = nt_mread(t, "Comp/File7.dll", &len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(got, "again", 5);
+	free(got);
+	got = nt_mread(t, "Comp/Seven.dll", &len);
+	assert_int_equal(len, strlen("Comp\\file7.dll"));
+	assert_memory_equal(got, "Comp\\file7.dll", len);
+	free(got);
+	assert_int_equal(nt_ino(t, "Comp/Linked.dll"), nt_ino(t,
+	    "Comp/Old.dll"));
+	/* file1..300 but file7, File7, Old, Linked, Seven; Other empty. */
+	p = nt_out(t, "ls '%s/Comp' | wc -l; ls '%s/Other' | wc -l", t->mnt,
+	    t->mnt);
+	assert_string_equal(p, "303\n0\n");
+	free(p);
+	nt_umount(t);
+	free(img);
+}
+
 static void
 test_readonly_refuses_writes(void **state)
 {
@@ -1976,6 +2080,7 @@ main(void)
 		T(test_rename),
 		T(test_unlink),
 		T(test_link),
+		T(test_names_kept_current),
 		T(test_readonly_refuses_writes),
 		T(test_hibernated),
 		T(test_dirty),
