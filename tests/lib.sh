@@ -95,3 +95,25 @@ t_part() {
 	    '.partitiontable as $t | $t.partitions[] |
 	     select(.node | endswith($n)) | "\(.start * 512) \(.size * 512)"'
 }
+
+# t_tree_list IMAGE OUT: every name of the Windows partition (3) through
+# a read-only mount: kind, links, size, SHA-256, NTFS attributes and a
+# hash of the security descriptor, one line each, sorted.
+t_tree_list() {
+	local p
+	t_mount "$1" "$T/mnt" $(t_part "$1" 3) || return 1
+	(cd "$T/mnt" && find . -print0 | LC_ALL=C sort -z |
+	    while IFS= read -r -d '' p; do
+		if [ -f "$p" ] && [ ! -L "$p" ]; then
+			printf 'f %s %s %s' "$(stat -c %h "$p")" "$(stat -c %s "$p")" \
+			    "$(sha256sum <"$p" | cut -c1-64)"
+		else
+			printf '%s - - -' "$(stat -c %F "$p" | tr ' ' _)"
+		fi
+		printf ' %s %s %s\n' \
+		    "$(getfattr -h -e hex -n system.ntfs_attrib_be "$p" 2>/dev/null | sed -n 's/^system.ntfs_attrib_be=//p')" \
+		    "$(getfattr -h --only-values -n system.ntfs_acl "$p" 2>/dev/null | sha256sum | cut -c1-16)" \
+		    "$p"
+	    done) >"$2"
+	t_umount "$T/mnt"
+}

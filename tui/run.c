@@ -191,23 +191,15 @@ journal_of(const char *out)
 	return NULL;
 }
 
+/* The session report's step, shaped like a plan's (cmd-run.c). */
 static void
-record_step(const char *line, int st, const char *out)
+record_step(const char *line, int st, const char *out, double seconds)
 {
-	const char	*last, *end;
-	char		*j = journal_of(out), *l;
+	char	*j = journal_of(out);
 
-	/* The last line it printed says how it ended. */
-	end = out + strlen(out);
-	while (end > out && end[-1] == '\n')
-		end--;
-	for (last = end; last > out && last[-1] != '\n'; last--)
-		;
-	l = xstrndup(last, (size_t)(end - last));
-	json_array_append_new(tui_s.steps, json_pack("{s:s,s:i,s:s,s:s,s:s?}",
-	    "line", line, "status", st, "result", st < 0 ? "cancelled" :
-	    st <= NTM_WARN ? "ok" : "failed", "output", l, "journal", j));
-	free(l);
+	json_array_append_new(tui_s.steps, json_pack("{s:s,s:i,s:f,s:s,s:s?}",
+	    "line", line, "exit", st < 0 ? NTM_FAILED : st, "seconds",
+	    seconds, "output", st < 0 ? "cancelled" : out, "journal", j));
 	free(j);
 	if (st >= 0) {
 		tui_s.changed = 1;
@@ -218,7 +210,8 @@ record_step(const char *line, int st, const char *out)
 int
 tui_run(const char *title, int flags, char *const *argv, char **output)
 {
-	char		*args[NTM_TUI_ARGS + 6], *line, *out = NULL, *msg;
+	char		*args[NTM_TUI_ARGS + 6], *line, *cmdline, *out = NULL;
+	char		*msg;
 	char		 pbuf[4096], *fdstr;
 	size_t		 nargs = 0, len = 0, cap = 0, plen = 0, i;
 	int		 opipe[2], ppipe[2], st = -1, status, cancelled = 0;
@@ -238,12 +231,13 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 	for (i = 0; argv[i] != NULL && i < NTM_TUI_ARGS; i++)
 		args[nargs++] = argv[i];
 	args[nargs] = NULL;
-	line = xstrdup("ntmend");
-	for (i = tui_s.spec != NULL ? 3 : 1; i < nargs; i++) {
-		msg = xprintf("%s %s", line, args[i]);
+	line = xstrdup(argv[0]);
+	for (i = 1; argv[i] != NULL && i < NTM_TUI_ARGS; i++) {
+		msg = xprintf("%s %s", line, argv[i]);
 		free(line);
 		line = msg;
 	}
+	cmdline = xprintf("ntmend %s", line);
 	memset(&prog, 0, sizeof prog);
 	if (flags & TUI_RUN_CHANGES)
 		tui_target_close();
@@ -279,7 +273,7 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 	pfd[2].fd = STDIN_FILENO;
 	timeout(0);
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		draw_running(title, line, &prog, out != NULL ? out : "",
+		draw_running(title, cmdline, &prog, out != NULL ? out : "",
 		    started);
 		for (i = 0; i < 3; i++)
 			pfd[i].events = POLLIN;
@@ -338,10 +332,11 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 	else
 		st = NTM_FAILED;
 	if (flags & TUI_RUN_CHANGES) {
-		record_step(line, st, out);
+		record_step(line, st, out, difftime(time(NULL), started));
 		tui_target_open();
 	}
 	free(line);
+	free(cmdline);
 	if (!(flags & TUI_RUN_QUIET)) {
 		msg = xprintf("%s: %s", title, st < 0 ? "cancelled" :
 		    st == NTM_OK ? "done" : st == NTM_WARN ? "done, with "

@@ -362,6 +362,7 @@ tui_target_open(void)
 void
 tui_target_close(void)
 {
+	tui_diag_free();
 	if (tui_s.have_id)
 		identity_free(&tui_s.id);
 	tui_s.have_id = 0;

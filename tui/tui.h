@@ -72,6 +72,8 @@ struct tui_session {
 	char		*open_error;	/* why it is not open */
 	unsigned	 generation;	/* bumped after each change: screens
 					   that keep hive copies reload */
+	struct diag	*diag;		/* the last diagnosis, or NULL */
+	unsigned	 diag_generation;
 	json_t		*steps;		/* commands run (the report's steps) */
 	json_t		*findings_before; /* first diagnosis, or NULL */
 	json_t		*findings_last;	/* latest diagnosis, or NULL */
@@ -148,6 +150,12 @@ int	 tui_runl(const char *title, int flags, char **output, ...);
  * report still answers JSON with exit status 1. */
 json_t	*tui_json(char *const *argv, char **cause);
 json_t	*tui_jsonl(char **cause, ...);
+
+/* scr-diagnose.c: run every check with a progress bar (Esc stops it):
+ * tui_s.diag and the findings JSON are replaced; -1 if stopped or there
+ * is no open target. */
+int	 tui_diagnose(void);
+void	 tui_diag_free(void);
 
 /* Screens (scr-*.c): each pushes itself. */
 void	 scr_main(void);

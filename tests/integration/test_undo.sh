@@ -14,25 +14,6 @@ img="$T/pc.img"
     { not_ok "mkfixture failed: $(tail -1 "$T/mkf.log")"; exit 1; }
 ntm() { "$NTMEND" -t "$img" "$@"; }
 
-# tree_list IMAGE OUT
-tree_list() {
-	local p
-	t_mount "$1" "$T/mnt" $(t_part "$1" 3) || return 1
-	(cd "$T/mnt" && find . -print0 | LC_ALL=C sort -z |
-	    while IFS= read -r -d '' p; do
-		if [ -f "$p" ] && [ ! -L "$p" ]; then
-			printf 'f %s %s %s' "$(stat -c %h "$p")" "$(stat -c %s "$p")" \
-			    "$(sha256sum <"$p" | cut -c1-64)"
-		else
-			printf '%s - - -' "$(stat -c %F "$p" | tr ' ' _)"
-		fi
-		printf ' %s %s %s\n' \
-		    "$(getfattr -h -e hex -n system.ntfs_attrib_be "$p" 2>/dev/null | sed -n 's/^system.ntfs_attrib_be=//p')" \
-		    "$(getfattr -h --only-values -n system.ntfs_acl "$p" 2>/dev/null | sha256sum | cut -c1-16)" \
-		    "$p"
-	    done) >"$2"
-	t_umount "$T/mnt"
-}
 # same NAME A B: the listings are equal, or the first differences shown.
 same() {
 	if cmp -s "$2" "$3"; then ok "$1"; else
@@ -41,7 +22,7 @@ same() {
 	fi
 }
 
-tree_list "$img" "$T/before"
+t_tree_list "$img" "$T/before"
 check "listing: the whole tree ($(wc -l <"$T/before") names)" test "$(wc -l <"$T/before")" -gt 100
 check_match "listing: hard links seen (WinSxS <-> System32)" \
     "$(grep '^f 2 ' "$T/before" | head -1)" 'WinSxS|System32'
@@ -86,13 +67,13 @@ for i in $(seq 1 11); do
 	ntm reg set 'HKLM\SOFTWARE\ntmend-undo' Zähler dword "$i" >/dev/null 2>&1 || not_ok "quick change $i"
 	n=$((n + 1))
 done
-tree_list "$img" "$T/mid"
+t_tree_list "$img" "$T/mid"
 ntm reg set 'HKLM\SYSTEM\Select' ntmend dword 1 >/dev/null 2>&1
 check_eq "last change: exit 0" "$?" 0
 n=$((n + 1))
 
 # What the changes did, read independently.
-tree_list "$img" "$T/after"
+t_tree_list "$img" "$T/after"
 check "the changes changed the hives on the volume" \
     test "$(grep -c 'config/SYSTEM$\|config/SOFTWARE$\|config/DEFAULT$' <(diff "$T/before" "$T/after"))" -ge 6
 check_match "the journal is on the volume" "$(grep ' \./ntmend/journal$' "$T/after")" directory
@@ -122,14 +103,14 @@ check_match "undo of an older journal: says to undo the newer first" "$(cat "$T/
     "newer.*first"
 ntm undo 20000101-000000-nothing 2>"$T/err"
 check_eq "undo of an unknown id: refused" "$?" 4
-tree_list "$img" "$T/refused"
+t_tree_list "$img" "$T/refused"
 same "refused undos change nothing" "$T/after" "$T/refused"
 
 # Undo by id: the newest, back to exactly the tree before it.
 ntm undo "$newest" >"$T/out" 2>&1
 check_eq "undo by id: exit 0" "$?" 0
 check_eq "undo by id: says which" "$(cat "$T/out")" "undone: $newest"
-tree_list "$img" "$T/mid2"
+t_tree_list "$img" "$T/mid2"
 same "undo by id: every file as before that command" "$T/mid" "$T/mid2"
 check_eq "undo by id: the journal is gone" \
     "$(ntm --json journal | jq --arg id "$newest" '[.journals[] | select(.id == $id)] | length')" 0
@@ -153,7 +134,7 @@ ntm undo 2>"$T/err"
 check_eq "undo with nothing to undo: exit 4" "$?" 4
 check_match "undo with nothing to undo: says so" "$(cat "$T/err")" 'no journal to undo'
 
-tree_list "$img" "$T/end"
+t_tree_list "$img" "$T/end"
 same "after undo: every file of the volume byte-identical, ntmend\\ gone" "$T/before" "$T/end"
 check_eq "after undo: no ntmend\\ on the volume" "$(grep -c ' \./ntmend' "$T/end")" 0
 

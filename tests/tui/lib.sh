@@ -13,6 +13,8 @@
 # The server is private (tmux -L), killed on exit with the temp directory.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
+# The pane starts in $T: the binary's path must not be relative.
+NTMEND=$(realpath "$NTMEND")
 TUI_SOCK=ntmend-tui-$$
 tui() { tmux -L "$TUI_SOCK" -f /dev/null "$@"; }
 tui_cleanup() {
