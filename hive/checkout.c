@@ -61,10 +61,6 @@ struct hive {
 	enum hive_log_state	 state;
 	char			*warning;
 	int			 flags;		/* HIVE_WRITE, HIVE_FORCE */
-	uint8_t			*dirty;		/* a dirty hive's bytes as copied,
-					   for the replay; else NULL */
-	size_t			 dirtylen;
-	int			 written;	/* path holds the copy */
 	void			*map;		/* hive_map_copy */
 	size_t			 maplen;
 	hive_h			*h;
@@ -114,20 +110,15 @@ hive_write_all(int fd, const uint8_t *p, size_t len)
 
 /*
  * Stream size bytes from a reader into a new local file (to, or none when
- * NULL) and, with keep, into memory: always (HIVE_KEEP_ALL) or when the
- * first block's sequence numbers differ (HIVE_KEEP_DIRTY: the replay of a
- * dirty hive needs its bytes, and reading the copy back cost as much as
- * making it). A dirty hive is then only kept, not written: the replay
- * writes the copy hivex opens, and writing the stale bytes first doubled
- * the work. *keep (caller frees) is NULL when nothing was kept; the file
- * exists afterwards only when it is NULL or keepmode is HIVE_KEEP_ALL.
+ * NULL) and, with keep not NULL, into memory too (*keep, caller frees):
+ * the logs, which the scan and the replay read. A hive is only streamed
+ * through one reused buffer: the replay writes into the copy in place
+ * (hive_replay_mem), and the hive's bytes in a fresh buffer of their own
+ * cost a quarter of an edit in page faults.
  */
-#define HIVE_KEEP_ALL	1
-#define HIVE_KEEP_DIRTY	2
 static int
 hive_copy_stream(hive_pread_fn rd, void *arg, uint64_t size,
-    const char *what, const char *to, int keepmode, uint8_t **keep,
-    char **cause)
+    const char *what, const char *to, uint8_t **keep, char **cause)
 {
 	uint8_t		*buf, *mem = NULL, *dst;
 	uint64_t	 off = 0;
@@ -138,7 +129,7 @@ hive_copy_stream(hive_pread_fn rd, void *arg, uint64_t size,
 	if (to != NULL && (fd = open(to, O_WRONLY | O_CREAT | O_EXCL |
 	    O_CLOEXEC, 0600)) == -1)
 		return set_cause(cause, "%s: %s", to, strerror(errno));
-	if (keepmode == HIVE_KEEP_ALL)
+	if (keep != NULL)
 		mem = xmalloc((size_t)size + 1);
 	buf = xmalloc(NTM_HIVE_COPY_CHUNK);
 	while (off < size) {
@@ -155,17 +146,6 @@ hive_copy_stream(hive_pread_fn rd, void *arg, uint64_t size,
 			    "bytes, not %llu", what, (unsigned long long)off,
 			    (unsigned long long)size);
 			goto fail;
-		}
-		if (mem == NULL && keepmode == HIVE_KEEP_DIRTY && off == 0 &&
-		    n >= 12 && le32dec(buf + 4) != le32dec(buf + 8)) {
-			mem = xmalloc((size_t)size + 1);
-			memcpy(mem, buf, (size_t)n);
-			dst = mem;
-			if (fd != -1) {
-				close(fd);
-				unlink(to);
-				fd = -1;
-			}
 		}
 		if (fd != -1 && hive_write_all(fd, dst, (size_t)n) != 0) {
 			set_cause(cause, "cannot write %s: %s", to,
@@ -210,7 +190,7 @@ hive_src_exists(struct hive_src *src, const char *path)
  * memory (hive_copy_stream); *size gets its size. */
 static int
 hive_src_copy(struct hive_src *src, const char *from, const char *to,
-    int keepmode, uint8_t **keep, uint64_t *size, char **cause)
+    uint8_t **keep, uint64_t *size, char **cause)
 {
 	struct vol_file	*f;
 	struct stat	 sb;
@@ -226,7 +206,7 @@ hive_src_copy(struct hive_src *src, const char *from, const char *to,
 			    "hive can be", from, (unsigned long long)*size);
 		else
 			ret = hive_copy_stream(hive_vol_pread, f, *size, from,
-			    to, keepmode, keep, cause);
+			    to, keep, cause);
 		vol_file_close(f, NULL);
 		return ret;
 	}
@@ -243,7 +223,7 @@ hive_src_copy(struct hive_src *src, const char *from, const char *to,
 	else {
 		*size = (uint64_t)sb.st_size;
 		ret = hive_copy_stream(hive_host_pread, &fd, *size, from, to,
-		    keepmode, keep, cause);
+		    keep, cause);
 	}
 	close(fd);
 	return ret;
@@ -272,23 +252,15 @@ hive_read_header(struct hive *hv, char **cause)
 	char		*why = NULL;
 	int		 fd;
 
-	if (!hv->written) {
-		/* A dirty hive not yet written to the copy (hive_copy_stream). */
-		got = hv->dirtylen < sizeof buf ? hv->dirtylen : sizeof buf;
-		memcpy(buf, hv->dirty, got);
-	} else {
-		if ((fd = open(hv->path, O_RDONLY | O_CLOEXEC)) == -1)
-			return set_cause(cause, "%s: %s", hv->path,
-			    strerror(errno));
-		while (got < sizeof buf) {
-			n = hive_host_pread(&fd, buf + got, sizeof buf - got,
-			    got);
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		close(fd);
+	if ((fd = open(hv->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return set_cause(cause, "%s: %s", hv->path, strerror(errno));
+	while (got < sizeof buf) {
+		n = hive_host_pread(&fd, buf + got, sizeof buf - got, got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
 	}
+	close(fd);
 
 	if (hive_header_parse(buf, got, &hv->hdr, &why) != 0) {
 		set_cause(cause, "%s is not a registry hive: %s", hv->name,
@@ -390,7 +362,7 @@ hive_copy_logs(struct hive *hv, struct hive_src *src, const char *from)
 			    hive_log_suffixes[i]);
 		else
 			to = NULL;
-		if (hive_src_copy(src, lfrom, to, HIVE_KEEP_ALL, &lg->data,
+		if (hive_src_copy(src, lfrom, to, &lg->data,
 		    &lg->size, &cause) != 0) {
 			xasprintf(&lg->problem, "cannot be read (%s)", cause);
 			free(cause);
@@ -526,36 +498,70 @@ out:
 	return what;
 }
 
+/* The private copy, mapped for the replay to write into. */
+struct hive_replay_map {
+	int		 fd;
+	uint8_t		*p;
+	size_t		 len;
+};
+
+/* hive_replay_grow_fn: the blocks first (a write into a hole of a mapped
+ * file on a full disk is a SIGBUS, not an error), then the mapping. */
+static int
+hive_replay_grow(void *arg, uint8_t **hive, size_t need)
+{
+	struct hive_replay_map	*m = arg;
+	void			*p;
+	int			 e;
+
+	if ((e = posix_fallocate(m->fd, 0, (off_t)need)) != 0) {
+		errno = e;
+		return -1;
+	}
+	if ((p = mremap(m->p, m->len, need, MREMAP_MAYMOVE)) == MAP_FAILED) {
+		e = errno;
+		if (ftruncate(m->fd, (off_t)m->len) == -1)
+			e = errno;
+		errno = e;
+		return -1;
+	}
+	m->p = p;
+	m->len = need;
+	*hive = p;
+	return 0;
+}
+
 /*
- * hive_replay_file on the private copy, without its costs: it reads the
- * hive and logs back from the temp files, and rewrites the copy with
- * fsync, which a private copy does not need (a SYSTEM_B replay spent more
- * time in that fsync than in the replay). The logs are already copied.
+ * hive_replay_file on the private copy, without its costs: the copy is
+ * mapped and the replay writes the pages the logs hold into it where it
+ * lies (reading a 13 MB SYSTEM into a buffer of its own and writing it
+ * all back out was a quarter of an edit's work), and nothing is synced (a
+ * private copy need not be durable). A refused replay writes nothing. The
+ * logs are already in memory.
  */
 static int
 hive_replay_mem(struct hive *hv, struct hive_replay_result *res,
     char **cause)
 {
 	struct hive_replay_log	 logs[NTM_HIVE_LOGS];
-	void			*buf;
-	uint8_t			*hive = NULL;
-	char			*tmp = NULL;
+	struct hive_replay_map	 m;
+	struct stat		 sb;
+	uint8_t			*hive;
 	size_t			 len, i, n = 0;
-	int			 new_logs, fd, ret = -1;
+	int			 new_logs, ret = -1;
 
 	memset(res, 0, sizeof *res);
-	if (hv->dirty != NULL) {
-		/* Taken back below if the replay is refused (it leaves the
-		 * bytes as they were then). */
-		hive = hv->dirty;
-		len = hv->dirtylen;
-		hv->dirty = NULL;
-	} else {
-		if (file_read_all(hv->path, HIVE_MAX_SIZE, &buf, &len,
-		    cause) != 0)
-			return -1;
-		hive = buf;
+	m.p = NULL;
+	if ((m.fd = open(hv->path, O_RDWR | O_CLOEXEC)) == -1)
+		return set_cause(cause, "%s: %s", hv->path, strerror(errno));
+	/* hive_read_header saw a whole base block: never 0 bytes. */
+	if (fstat(m.fd, &sb) == -1 || (m.p = mmap(NULL, (size_t)sb.st_size,
+	    PROT_READ | PROT_WRITE, MAP_SHARED, m.fd, 0)) == MAP_FAILED) {
+		m.p = NULL;
+		set_cause(cause, "%s: %s", hv->path, strerror(errno));
+		goto out;
 	}
+	m.len = (size_t)sb.st_size;
 	/* .LOG1/.LOG2 come as a pair (a missing partner is a lost log);
 	 * a .LOG is given only when it is there, and Windows XP to 8 hives
 	 * have only a .LOG. A log that could not be copied is missing. */
@@ -569,43 +575,15 @@ hive_replay_mem(struct hive *hv, struct hive_replay_result *res,
 		logs[n].len = (size_t)hv->logs[i].size;
 		n++;
 	}
-	if (hive_replay(hv->name, &hive, &len, logs, n, (hv->flags &
-	    HIVE_FORCE) ? HIVE_REPLAY_FORCE : 0, res, cause) != 0) {
-		if (!hv->written) {
-			hv->dirty = hive;
-			hv->dirtylen = len;
-			hive = NULL;
-		}
-		goto out;
-	}
-	if (res->dirty) {
-		/* Never leave the copy half written: a new file, renamed. */
-		xasprintf(&tmp, "%s.replay", hv->path);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd == -1 || hive_write_all(fd, hive, len) != 0) {
-			set_cause(cause, "%s: %s", tmp, strerror(errno));
-			if (fd != -1)
-				close(fd);
-			goto fail_tmp;
-		}
-		if (close(fd) == -1 || rename(tmp, hv->path) == -1) {
-			set_cause(cause, "%s: %s", tmp, strerror(errno));
-			goto fail_tmp;
-		}
-		hv->written = 1;
-	} else if (!hv->written) {
-		hv->dirty = hive;
-		hv->dirtylen = len;
-		hive = NULL;
-	}
-	ret = 0;
-	goto out;
-fail_tmp:
-	unlink(tmp);
-	hive_replay_result_free(res);
+	hive = m.p;
+	len = m.len;
+	ret = hive_replay_into(hv->name, &hive, &len, hive_replay_grow, &m,
+	    logs, n, (hv->flags & HIVE_FORCE) ? HIVE_REPLAY_FORCE : 0, res,
+	    cause);
 out:
-	free(tmp);
-	free(hive);
+	if (m.p != NULL)
+		munmap(m.p, m.len);
+	close(m.fd);
 	return ret;
 }
 
@@ -696,18 +674,6 @@ hive_finish(struct hive *hv, struct hive_src *src, const char *from,
 		return set_cause(cause, "%s cannot be changed safely: %s; "
 		    "--force writes it anyway and that is lost", hv->name,
 		    hv->warning);
-	/* Not replayed (or refused): hivex reads the bytes as copied. */
-	if (!hv->written) {
-		if (hv->dirty == NULL)
-			return set_cause(cause, "%s: the private copy could "
-			    "not be written", hv->name);
-		if (file_write_all(hv->path, hv->dirty, hv->dirtylen,
-		    cause) != 0)
-			return -1;
-		hv->written = 1;
-	}
-	free(hv->dirty);
-	hv->dirty = NULL;
 
 	errno = 0;
 	if ((hv->h = hivex_open(hv->path, (hv->flags & HIVE_WRITE) ?
@@ -782,11 +748,8 @@ hive_open_src(struct hive_src *src, const char *from, int flags,
 	if ((hv = hive_new(from, cause)) == NULL)
 		return -1;
 	hv->flags = flags;
-	if (hive_src_copy(src, from, hv->path, HIVE_KEEP_DIRTY, &hv->dirty,
-	    &size, cause) != 0)
+	if (hive_src_copy(src, from, hv->path, NULL, &size, cause) != 0)
 		goto fail;
-	hv->dirtylen = (size_t)size;
-	hv->written = hv->dirty == NULL;
 	if (hive_finish(hv, src, from, cause) != 0)
 		goto fail;
 	*hp = hv;
@@ -846,7 +809,6 @@ hive_close(struct hive *hv)
 		if (hv->logs[i].scanned)
 			hive_log_summary_free(&hv->logs[i].sum);
 	}
-	free(hv->dirty);
 	if (hv->dir != NULL)
 		tmpdir_remove(hv->dir);
 	hive_header_free(&hv->hdr);

@@ -493,6 +493,17 @@ struct hive_replay_result {
 int	 hive_replay(const char *name, uint8_t **hive, size_t *len,
 	     const struct hive_replay_log *logs, size_t nlogs, int flags,
 	     struct hive_replay_result *res, char **cause);
+/* A buffer the caller grows: make *hive at least need bytes (what is
+ * new need not be zero) or fail (-1, errno set). */
+typedef int (*hive_replay_grow_fn)(void *arg, uint8_t **hive, size_t need);
+/* hive_replay on a buffer that is not malloc'd (a mapped file): grow is
+ * used instead of realloc, at most once and before anything is written,
+ * so when it fails the replay is refused with the hive's bytes untouched
+ * (*hive follows a move grow made all the same). */
+int	 hive_replay_into(const char *name, uint8_t **hive, size_t *len,
+	     hive_replay_grow_fn grow, void *grow_arg,
+	     const struct hive_replay_log *logs, size_t nlogs, int flags,
+	     struct hive_replay_result *res, char **cause);
 void	 hive_replay_result_free(struct hive_replay_result *);
 /* The same on host files: the hive at path, rewritten (atomically) when it
  * was dirty and replay succeeded, and the logs at logpaths[i] named

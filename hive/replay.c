@@ -112,6 +112,8 @@ struct replay {
 	const char		*name;
 	uint8_t			*hive;
 	size_t			 len;
+	hive_replay_grow_fn	 grow;		/* NULL: realloc */
+	void			*grow_arg;
 	struct hive_header	 hdr;
 	int			 base_ok;	/* checksum right */
 	struct replay_log	 logs[HIVE_REPLAY_MAX_LOGS];
@@ -666,12 +668,15 @@ replay_plan_old(struct replay *rp)
 	}
 }
 
-/* Make the buffer at least need bytes, the new ones zero. */
+/* Make the buffer at least need bytes, the new ones zero. A caller's
+ * buffer was grown to its final size before (replay_need). */
 static void
 replay_grow(struct replay *rp, size_t need)
 {
 	if (need <= rp->len)
 		return;
+	if (rp->grow != NULL)
+		fatal("replay: %s grows past its planned size", rp->name);
 	rp->hive = xrealloc(rp->hive, need);
 	memset(rp->hive + rp->len, 0, need - rp->len);
 	rp->len = need;
@@ -688,6 +693,43 @@ replay_take_base(struct replay *rp, size_t i)
 	memset(rp->hive + HIVE_HEADER_MIN, 0,
 	    HIVE_BASE_BLOCK_SIZE - HIVE_HEADER_MIN);
 	le32enc(rp->hive + REGF_TYPE, HIVE_TYPE_PRIMARY);
+}
+
+/* The size the applied logs leave the hive: the base block (taken from a
+ * log when the hive's is bad), then the largest hive bins data size of an
+ * applied entry, or the dirty vector's. */
+static size_t
+replay_need(const struct replay *rp)
+{
+	const struct replay_log	*lg;
+	struct hive_log_entry	 e;
+	size_t			 need = rp->len, i, k, j, off;
+
+	if (!rp->base_ok && need < HIVE_BASE_BLOCK_SIZE)
+		need = HIVE_BASE_BLOCK_SIZE;
+	if (rp->format == HIVE_LOG_OLD &&
+	    need < HIVE_BASE_BLOCK_SIZE + (size_t)rp->dirt.hbins)
+		need = HIVE_BASE_BLOCK_SIZE + (size_t)rp->dirt.hbins;
+	if (rp->format != HIVE_LOG_NEW)
+		return need;
+	for (k = 0; k < rp->norder; k++) {
+		i = rp->order[k];
+		lg = &rp->logs[i];
+		if (!lg->applies)
+			continue;
+		off = LOG_SECTOR;
+		for (j = 0; j < lg->nentries; j++) {
+			if (hive_log_entry_reparse(lg->in->buf, lg->in->len,
+			    off, &e) != 0)
+				fatal("replay: %s entry at %zu vanished",
+				    lg->name, off);
+			if (need < HIVE_BASE_BLOCK_SIZE + (size_t)e.hbins_size)
+				need = HIVE_BASE_BLOCK_SIZE +
+				    (size_t)e.hbins_size;
+			off += e.size;
+		}
+	}
+	return need;
 }
 
 static void
@@ -952,11 +994,21 @@ hive_replay(const char *name, uint8_t **hive, size_t *len,
     const struct hive_replay_log *logs, size_t nlogs, int flags,
     struct hive_replay_result *res, char **cause)
 {
+	return hive_replay_into(name, hive, len, NULL, NULL, logs, nlogs,
+	    flags, res, cause);
+}
+
+int
+hive_replay_into(const char *name, uint8_t **hive, size_t *len,
+    hive_replay_grow_fn grow, void *grow_arg,
+    const struct hive_replay_log *logs, size_t nlogs, int flags,
+    struct hive_replay_result *res, char **cause)
+{
 	struct replay		 rp;
 	struct hive_header	 after;
 	char			*lost = NULL, *why = NULL;
 	uint32_t		 seq, hbins = 0;
-	size_t			 i;
+	size_t			 i, need;
 	int			 ret = -1, set_hbins = 0;
 
 	memset(res, 0, sizeof *res);
@@ -964,6 +1016,8 @@ hive_replay(const char *name, uint8_t **hive, size_t *len,
 	rp.name = name != NULL ? name : "the hive";
 	rp.hive = *hive;
 	rp.len = *len;
+	rp.grow = grow;
+	rp.grow_arg = grow_arg;
 
 	if (nlogs > HIVE_REPLAY_MAX_LOGS)
 		return set_cause(cause, "%zu transaction logs, at most %d",
@@ -1013,6 +1067,20 @@ hive_replay(const char *name, uint8_t **hive, size_t *len,
 	if (lost != NULL && (flags & HIVE_REPLAY_FORCE) == 0) {
 		set_cause(cause, "%s", lost);
 		goto out;
+	}
+	/* A caller's buffer grows once, before anything is written, so that
+	 * a failure leaves the hive as it was. */
+	if (grow != NULL && (need = replay_need(&rp)) > rp.len) {
+		if (grow(grow_arg, &rp.hive, need) != 0) {
+			set_cause(cause, "%s: cannot grow the hive to %zu "
+			    "bytes: %s", rp.name, need, strerror(errno));
+			*hive = rp.hive;
+			goto out;
+		}
+		memset(rp.hive + rp.len, 0, need - rp.len);
+		rp.len = need;
+		*hive = rp.hive;
+		*len = rp.len;
 	}
 
 	if (rp.format == HIVE_LOG_NEW) {
