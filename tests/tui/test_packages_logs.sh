@@ -235,6 +235,12 @@ printf '%s\r\n' "2024-01-05 11:59:58, Info                  CBS    Rotated: firs
 (cd "$T" && gcab -c -z -n "$pdir/CbsPersist_20240105120000.cab" CbsPersist_20240105120000.log)
 printf '%s\r\n' "2023-12-01 00:00:00, Info                  CBS    Older rotated log" \
     >"$pdir/CbsPersist_20231201000000.log"
+# Windows Update's ReportingEvents.log is UTF-16LE with a BOM.
+printf '%s\r\n' "{A1}	2024-01-10 02:00:00:000-0800	1	147	101	{00000000-0000-0000-0000-000000000000}	0	0	AutomaticUpdates	Success	Software Synchronization	Windows Update Client successfully detected 1 update." \
+    "{A2}	2024-01-10 02:10:00:000-0800	1	161	101	{00000000-0000-0000-0000-000000000000}	0	80240439	AutomaticUpdates	Failure	Content Install	Installation Failure: Windows failed to install KB5034122 with error 0x80240439." \
+    >"$T/re.txt"
+{ printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$T/re.txt"; } \
+    >"$T/dir/Windows/SoftwareDistribution/ReportingEvents.log"
 # A new server for the second session: the old one must be gone first
 # (a new-session that reaches a server on its way out fails).
 tui kill-server 2>/dev/null
@@ -282,6 +288,16 @@ tui_keys e
 tui_expect "dir: e in the cab's log" \
     "error line $(grep -n 0x800f0988 "$T/CbsPersist_20240105120000.log" | cut -d: -f1) (" 5
 tui_expect "dir: the cab's line on screen" "PSFX_E_INVALID_DELTA_COMBINATION" 5
+tui_keys q
+sleep 0.3
+tui_keys / C-u ReportingEvents Enter
+sleep 0.3
+tui_keys Enter
+tui_expect "dir: a UTF-16 log is shown as text" "1 {A1} 2024-01-10 02:00:00:000-0800" 10
+tui_keys g
+sleep 0.2
+tui_keys e
+tui_expect "dir: e in the UTF-16 log" "error line 2 (" 5
 tui_keys q
 sleep 0.3
 tui_keys Escape
