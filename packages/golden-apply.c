@@ -15,6 +15,7 @@
  */
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,8 +307,24 @@ hash_each(void *harg, struct vol *vol, const char *const *paths, size_t n,
 	return ret;
 }
 
+/*
+ * One CPU to run on (taskset, a cgroup): a hasher's second thread can only
+ * take turns with the first, and each turn is a context switch (two per
+ * small file).
+ */
+static int
+one_cpu(void)
+{
+	cpu_set_t	set;
+
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 0;
+	return CPU_COUNT(&set) == 1;
+}
+
 /* Every file whose size matches is hashed, in archive order, in one go:
- * a caller's hasher can then read ahead and hash in another thread. */
+ * a caller's hasher can then read ahead and hash in another thread (not
+ * on one CPU, where reading and hashing in turn costs less). */
 static void
 compare_contents(struct plan *p, golden_hash_fn hash, void *harg,
     golden_progress_fn progress, void *arg)
@@ -332,7 +349,7 @@ compare_contents(struct plan *p, golden_hash_fn hash, void *harg,
 		h.nbytes += g->files[i].size;
 	}
 	if (h.n > 0) {
-		if (hash == NULL)
+		if (hash == NULL || one_cpu())
 			hash_each(p, p->vol, paths, h.n, hashed, &h);
 		else
 			hash(harg, p->vol, paths, h.n, hashed, &h);

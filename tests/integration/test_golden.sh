@@ -258,6 +258,28 @@ check_eq "killed after the first change" "$rc" 137
 vol_list "$T/k.img" "$T/k.lst"
 check "killed apply: rolled back to the byte" cmp -s "$T/before.lst" "$T/k.lst"
 
+# An undo killed after its first restore: the log ends in an "undone"
+# line, not in its end, so the journal is partly undone (recovery reads
+# only the last line of a journal that ended) and the next command that
+# changes the volume finishes the undo.
+cp --sparse=always "$T/bad1.img" "$T/u.img"
+check_status "undo killed: the apply first" 0 quiet "$NTMEND" -t "$T/u.img" \
+    golden apply "$T/g.tar.zst"
+jid=$("$NTMEND" -t "$T/u.img" --json journal | jq -r '.journals[-1].id')
+rc=$( (NTMEND_TEST_KILL_AT=undo-op "$NTMEND" -t "$T/u.img" undo >/dev/null \
+    2>&1; echo $?) 2>/dev/null)
+check_eq "undo killed after its first restore" "$rc" 137
+check_eq "undo killed: the journal is partly undone" \
+    "$("$NTMEND" -t "$T/u.img" --json journal | jq -r '.journals[-1].state')" \
+    partly-undone
+out=$("$NTMEND" -t "$T/u.img" undo 2>"$T/err")
+check_eq "undo killed: undo again finishes it" "$out" "undone: $jid"
+check_match "undo killed: by recovery, as an interrupted change" \
+    "$(cat "$T/err")" "rolled back $jid, a change that was interrupted"
+vol_list "$T/u.img" "$T/u.lst"
+check "undo killed: the whole volume as before, links too" cmp -s \
+    "$T/before.lst" "$T/u.lst"
+
 # Another build, another architecture: refused, naming both. mkfixture's
 # --arch changes the packages, not the SYSTEM hive's PROCESSOR_ARCHITECTURE
 # (ntmend's identity reads that), so the other architecture is the golden
