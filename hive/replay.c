@@ -705,7 +705,7 @@ replay_need(const struct replay *rp)
 	struct hive_log_entry	 e;
 	size_t			 need = rp->len, i, k, j, off;
 
-	if (!rp->base_ok && need < HIVE_BASE_BLOCK_SIZE)
+	if (!rp->base_ok && rp->format != 0 && need < HIVE_BASE_BLOCK_SIZE)
 		need = HIVE_BASE_BLOCK_SIZE;
 	if (rp->format == HIVE_LOG_OLD &&
 	    need < HIVE_BASE_BLOCK_SIZE + (size_t)rp->dirt.hbins)
