@@ -57,6 +57,12 @@ static const struct reg_root {
 #define ROW_CCS		((size_t)SIZE_MAX - 1)	/* CurrentControlSet */
 #define ROW_NONE	((size_t)SIZE_MAX)
 
+/* A subkey of the key shown. */
+struct reg_subkey {
+	char		*name;
+	hive_node_h	 node;
+};
+
 /* One key opened below a hive's root, and where the cursor stood in its
  * parent (given back when going up). */
 struct reg_level {
@@ -75,7 +81,7 @@ struct reg_state {
 	struct reg_level *path;
 	size_t		 depth;
 	hive_node_h	 node;		/* the key shown */
-	char		**keys;		/* its subkeys, sorted */
+	struct reg_subkey *keys;	/* its subkeys, sorted */
 	size_t		 nkeys;
 	struct hive_value *vals;	/* its values, sorted */
 	size_t		 nvals;
@@ -94,7 +100,9 @@ static const char reg_help[] =
     "first, then its values with their type and data; the panel at the "
     "bottom shows the value under the cursor in full. In SYSTEM, "
     "CurrentControlSet is the control set Windows boots with "
-    "(Select\\Current).\n\n"
+    "(Select\\Current). A hive Windows did not close cleanly (dirty) is "
+    "shown with a warning above the list: what its logs hold is applied "
+    "when they are intact ('ntmend diagnose' says more).\n\n"
     "Changes (each is journaled and can be undone from 'Journal and "
     "undo'):\n"
     "  Enter or e   edit the value under the cursor (numbers in decimal "
@@ -115,7 +123,7 @@ reg_vals_free(struct reg_state *st)
 	size_t	i;
 
 	for (i = 0; i < st->nkeys; i++)
-		free(st->keys[i]);
+		free(st->keys[i].name);
 	free(st->keys);
 	st->keys = NULL;
 	st->nkeys = 0;
@@ -181,7 +189,9 @@ reg_hive(struct reg_state *st, int i, char **cause)
 static int
 reg_cmp_name(const void *a, const void *b)
 {
-	return casefold_cmp(*(char *const *)a, *(char *const *)b);
+	const struct reg_subkey	*ka = a, *kb = b;
+
+	return casefold_cmp(ka->name, kb->name);
 }
 
 /* Values as regedit lists them: the default first, then by name. */
@@ -217,8 +227,10 @@ reg_read_key(struct reg_state *st, char **cause)
 		;
 	st->keys = xreallocarray(NULL, n + 1, sizeof *st->keys);
 	for (i = 0; i < n; i++) {
-		if ((name = hivex_node_name(h, kids[i])) != NULL)
-			st->keys[st->nkeys++] = name;
+		if ((name = hivex_node_name(h, kids[i])) == NULL)
+			continue;
+		st->keys[st->nkeys].name = name;
+		st->keys[st->nkeys++].node = kids[i];
 	}
 	free(kids);
 	qsort(st->keys, st->nkeys, sizeof *st->keys, reg_cmp_name);
@@ -479,10 +491,10 @@ reg_build(struct reg_state *st, const char *keep, int value)
 		tui_list_add(&st->l, TUI_DIM, "CurrentControlSet\\  = "
 		    "ControlSet%03d", st->ccs)->id = ROW_CCS;
 	for (i = 0; i < st->nkeys; i++) {
-		r = tui_list_add(&st->l, TUI_NORMAL, "%s\\", st->keys[i]);
+		r = tui_list_add(&st->l, TUI_NORMAL, "%s\\", st->keys[i].name);
 		r->id = i;
 		if (keep != NULL && !value && !found &&
-		    strcmp(keep, st->keys[i]) == 0) {
+		    strcmp(keep, st->keys[i].name) == 0) {
 			sel = st->l.n - 1;
 			found = 1;
 		}
@@ -514,7 +526,7 @@ reg_build(struct reg_state *st, const char *keep, int value)
 		free(data);
 	}
 	st->l.sel = sel;
-	st->l.top = found ? 0 : top;
+	st->l.top = top;	/* the draw scrolls to the cursor */
 	reg_cursor(&st->l);
 }
 
@@ -600,15 +612,15 @@ reg_open_root(struct reg_state *st, int i)
 	reg_build(st, NULL, 0);
 }
 
-/* Open the subkey named name of the key shown. */
+/* Open the subkey named name of the key shown (node: it, 0 to look it
+ * up). */
 static void
-reg_open_key(struct reg_state *st, const char *name)
+reg_open_key(struct reg_state *st, const char *name, hive_node_h node)
 {
 	hive_h		*h = hive_handle(st->hives[st->root]);
-	hive_node_h	 node;
 	char		*cause = NULL, *keep = xstrdup(name);
 
-	if ((node = reg_child(h, st->node, keep)) == 0) {
+	if (node == 0 && (node = reg_child(h, st->node, keep)) == 0) {
 		tui_status(TUI_ERROR, "%s: the key is unreadable", keep);
 		free(keep);
 		return;
@@ -633,8 +645,7 @@ reg_open_key(struct reg_state *st, const char *name)
 static enum tui_key
 reg_up(struct reg_state *st)
 {
-	struct reg_level	*lv;
-	char			*cause = NULL;
+	char			*cause = NULL, *name;
 	size_t			 sel, top;
 
 	if (st->root < 0)
@@ -647,9 +658,11 @@ reg_up(struct reg_state *st)
 		reg_build(st, NULL, 0);
 		return TUI_KEY_DONE;
 	}
-	lv = &st->path[st->depth - 1];
-	sel = lv->sel;
-	top = lv->top;
+	/* The cursor back on the key we come from, found by name: the
+	 * list may have changed since (a key added or deleted in it). */
+	name = xstrdup(st->path[st->depth - 1].name);
+	sel = st->path[st->depth - 1].sel;
+	top = st->path[st->depth - 1].top;
 	reg_path_truncate(st, st->depth - 1);
 	st->node = st->depth > 0 ? st->path[st->depth - 1].node :
 	    hivex_root(hive_handle(st->hives[st->root]));
@@ -659,7 +672,8 @@ reg_up(struct reg_state *st)
 	}
 	st->l.sel = sel;
 	st->l.top = top;
-	reg_build(st, NULL, 0);
+	reg_build(st, name, 0);
+	free(name);
 	return TUI_KEY_DONE;
 }
 
@@ -680,7 +694,7 @@ reg_sync(struct reg_state *st)
 		st->want = NULL;
 	} else if ((r = tui_list_cur(&st->l)) != NULL && st->root >= 0) {
 		if (r->id < st->nkeys)
-			keep = xstrdup(st->keys[r->id]);
+			keep = xstrdup(st->keys[r->id].name);
 		else if (r->id >= ROW_VALUE && r->id - ROW_VALUE < st->nvals) {
 			keep = xstrdup(st->vals[r->id - ROW_VALUE].name);
 			value = 1;
@@ -721,12 +735,10 @@ reg_draw_panel(struct reg_state *st, int y, int ph, int w)
 		    "(Select\\Current): the set Windows boots with", st->ccs);
 	else if (r->id < st->nkeys) {
 		h = hive_handle(st->hives[st->root]);
-		if ((node = reg_child(h, st->node, st->keys[r->id])) != 0)
-			head = xprintf("key %s: %zu subkey(s), %zu value(s)",
-			    st->keys[r->id], hivex_node_nr_children(h, node),
-			    hivex_node_nr_values(h, node));
-		else
-			head = xprintf("key %s: unreadable", st->keys[r->id]);
+		node = st->keys[r->id].node;
+		head = xprintf("key %s: %zu subkey(s), %zu value(s)",
+		    st->keys[r->id].name, hivex_node_nr_children(h, node),
+		    hivex_node_nr_values(h, node));
 		text = xstrdup("Enter opens it, d deletes it with everything "
 		    "under it");
 	} else if (r->id >= ROW_VALUE && r->id - ROW_VALUE < st->nvals) {
@@ -766,9 +778,9 @@ reg_draw(struct tui_screen *s, int y, int h, int w)
 {
 	struct reg_state	*st = s->state;
 	const char		*warn = NULL;
-	char			*path, *shown;
+	char			*path, *shown, **lines;
 	int			 ly, lh, ph = 0;
-	size_t			 pw;
+	size_t			 pw, n, i;
 
 	reg_sync(st);
 	if (!tui_s.open) {
@@ -798,10 +810,18 @@ reg_draw(struct tui_screen *s, int y, int h, int w)
 	attrset(A_NORMAL);
 	free(path);
 	ly = y + 1;
+	/* A dirty hive: what is shown may lack what Windows last wrote.
+	 * Two lines of it; F1 says the rest is in ntmend diagnose. */
 	if (st->root >= 0 && st->hives[st->root] != NULL &&
 	    (warn = hive_warning(st->hives[st->root])) != NULL) {
 		attrset(tui_attr(TUI_WARN));
-		tui_put(ly++, 2, w - 4, warn);
+		n = tui_wrap(warn, w - 4, &lines);
+		for (i = 0; i < n; i++) {
+			if (i < 2 && h >= 14)
+				tui_put(ly++, 2, w - 4, lines[i]);
+			free(lines[i]);
+		}
+		free(lines);
 		attrset(A_NORMAL);
 	}
 	if (st->root >= 0 && h >= 14)
@@ -1004,6 +1024,7 @@ reg_set(struct reg_state *st, const char *name, uint32_t typenum,
 		if (strchr(initial, '|') != NULL) {
 			tui_status(TUI_WARN, "a string of %s holds '|': "
 			    "change it with a .reg file (i)", name);
+			free(initial);
 			goto out;
 		}
 		for (i = 0; initial[i] != '\0'; i++) {
@@ -1146,12 +1167,12 @@ reg_delete(struct reg_state *st, struct tui_row *r)
 	}
 	key = reg_key_path(st, st->depth);
 	if (r->id < st->nkeys) {
-		if (!reg_addressable(st, st->keys[r->id])) {
+		if (!reg_addressable(st, st->keys[r->id].name)) {
 			free(key);
 			return;
 		}
-		sub = xprintf("%s\\%s", key, st->keys[r->id]);
-		if ((node = reg_child(h, st->node, st->keys[r->id])) != 0) {
+		sub = xprintf("%s\\%s", key, st->keys[r->id].name);
+		if ((node = st->keys[r->id].node) != 0) {
 			nk = hivex_node_nr_children(h, node);
 			nv = hivex_node_nr_values(h, node);
 		}
@@ -1215,8 +1236,8 @@ reg_add_key(struct reg_state *st)
 		return;
 	}
 	for (i = 0; i < st->nkeys; i++) {
-		if (hive_name_equal(st->keys[i], name)) {
-			tui_status(TUI_WARN, "%s exists", st->keys[i]);
+		if (hive_name_equal(st->keys[i].name, name)) {
+			tui_status(TUI_WARN, "%s exists", st->keys[i].name);
 			free(name);
 			return;
 		}
@@ -1352,11 +1373,12 @@ reg_key(struct tui_screen *s, int key)
 			if (key != 'e') {
 				snprintf(ccs, sizeof ccs, "ControlSet%03d",
 				    st->ccs);
-				reg_open_key(st, ccs);
+				reg_open_key(st, ccs, 0);
 			}
 		} else if (r->id < st->nkeys) {
 			if (key != 'e')
-				reg_open_key(st, st->keys[r->id]);
+				reg_open_key(st, st->keys[r->id].name,
+				    st->keys[r->id].node);
 		} else if (key != KEY_RIGHT)
 			reg_edit(st, r->id - ROW_VALUE);
 		break;

@@ -91,7 +91,8 @@ tui_expect "ObjectName as hivexget reads it" \
     "SZ         $(hivexget "$T/before" "$wu" ObjectName)"
 tui_expect "ImagePath as hivexget reads it" \
     "EXPAND_SZ  $(hivexget "$T/before" "$wu" ImagePath)"
-tui_expect "DependOnService" "MULTI_SZ   $(hivexget "$T/before" "$wu" DependOnService)"
+tui_expect "DependOnService" \
+    "MULTI_SZ   $(hivexget "$T/before" "$wu" DependOnService)"
 tui_expect "subkeys first" "Parameters\\"
 
 # The panel shows the value under the cursor whole.
@@ -101,7 +102,8 @@ tui_expect "panel: FailureActions" "FailureActions  REG_BINARY, 44 bytes"
 # Resize: the long row and the panel follow the width, the list the
 # height (Type, the last value, is below the fold in 80x25).
 check_eq "80x25: no line wider than 80" "$(( $(widest) <= 80 ))" 1
-tui_gone "80x25: Type below the fold" "$(printf '0x%08x (%d)' "$type0" "$type0")"
+tui_gone "80x25: Type below the fold" \
+    "$(printf '0x%08x (%d)' "$type0" "$type0")"
 tui resize-window -x 100 -y 30
 on_screen_re "100x30: Type in sight" \
     "Type +DWORD +0x0*$(printf %x "$type0") \\($type0\\)"
@@ -122,7 +124,8 @@ tui_expect "edit dialog" "Edit Start"
 tui_keys C-u
 tui_keys -l 0x3
 tui_keys Enter
-tui_expect "edit: result in the footer" "set Start = REG_DWORD 3, was REG_DWORD 4"
+tui_expect "edit: result in the footer" \
+    "set Start = REG_DWORD 3, was REG_DWORD 4"
 on_screen_re "edit: list reloaded" "Start +DWORD +0x00000003 \\(3\\)"
 
 # A new value, non-ASCII name and data.
@@ -142,8 +145,12 @@ tui_keys k
 tui_expect "new key: name asked" "Name of the new subkey"
 tui_keys -l 'Neuer Schlüssel'
 tui_keys Enter
-tui_expect "new key listed" "created key Neuer Schlüssel"
-printf 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\wuauserv\\Neuer Schlüssel]\r\n"Wert"="aus der .reg"\r\n"Zahl"=dword:0000002a\r\n' |
+tui_expect "new key: result in the footer" "created key Neuer Schlüssel"
+tui_expect "new key: listed, under the cursor" \
+    "key Neuer Schlüssel: 0 subkey(s), 0 value(s)"
+key='HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\wuauserv'
+printf 'Windows Registry Editor Version 5.00\r\n\r\n[%s\\%s]\r\n%s\r\n%s\r\n' \
+    "$key" 'Neuer Schlüssel' '"Wert"="aus der .reg"' '"Zahl"=dword:0000002a' |
     iconv -f UTF-8 -t UTF-16LE | { printf '\xff\xfe'; cat; } >"$T/imp.reg"
 tui_keys i
 tui_expect "import: path asked" "Path of the .reg file"
