@@ -92,8 +92,8 @@ struct reg_state {
 };
 
 static const char reg_help[] =
-    "The registry of the Windows installation, as Windows would read it "
-    "(hives with pending log records are shown with them applied).\n\n"
+    "The registry of the Windows installation, read from its disk: "
+    "nothing is written until you confirm a change.\n\n"
     "First the hives: HKLM\\SYSTEM (services, drivers), HKLM\\SOFTWARE, "
     "HKLM\\COMPONENTS (the component store) and HKU\\.DEFAULT. Enter "
     "opens a hive or a key; Esc or Left goes up. A key shows its subkeys "
