@@ -1284,7 +1284,7 @@ out:
 
 /* i: import a .reg file, after saying what it holds. */
 static void
-reg_import(struct reg_state *st)
+reg_import(void)
 {
 	static char		*last;
 	struct reg_file		*rf = NULL;
@@ -1292,7 +1292,6 @@ reg_import(struct reg_state *st)
 	size_t			 len, i, nk = 0, nv = 0, nd = 0;
 	char			*path, *cause = NULL, *q, *argv[4];
 
-	(void)st;
 	path = tui_input("Import", "Path of the .reg file (on this system, "
 	    "e.g. the USB stick):", last);
 	if (path == NULL || *path == '\0') {
@@ -1396,7 +1395,7 @@ reg_key(struct tui_screen *s, int key)
 			reg_delete(st, r);
 		break;
 	case 'i':
-		reg_import(st);
+		reg_import();
 		break;
 	default:
 		return tui_list_key(&st->l, key, st->h);
