@@ -67,6 +67,7 @@ struct gold_state {
 	struct gold_item *items;
 	size_t		 nitems;
 	unsigned	 gen;		/* tui_s.generation it was made at */
+	int		 width;		/* the rows' text was made for it */
 };
 
 static const char gold_help[] =
@@ -237,15 +238,68 @@ gold_build(struct gold_state *st)
 			prev = it->path;
 			plen = dlen;
 		}
-		tui_list_add(&st->l, gold_kinds[it->kind].color,
-		    "%-10s %s%s%s%s", gold_kinds[it->kind].label,
-		    slash != NULL ? slash + 1 : it->path, it->is_dir ? "\\" :
-		    "", it->detail != NULL ? ": " : "", it->detail != NULL ?
-		    it->detail : "")->data = (void *)it;
+		tui_list_add(&st->l, gold_kinds[it->kind].color, "%s",
+		    "")->data = (void *)it;
 	}
+	st->width = 0;		/* the rows' text is made by gold_rows */
 	if (st->nitems == 0)
 		tui_list_add(&st->l, TUI_GOOD, "Every file is as in the "
 		    "archive.")->id = SIZE_MAX;
+}
+
+/* s in at most w columns, its middle left out ("Microsoft-Wi...3803.mum"):
+ * the end of a package's name tells .mum from .cat and one version from
+ * the next. Caller frees. */
+static char *
+gold_middle(const char *s, size_t w)
+{
+	size_t	n = strlen(s), head, tail;
+
+	if (tui_width(s) <= w || w < 8)
+		return xstrdup(s);
+	head = (w - 3) / 2;
+	tail = w - 3 - head;
+	/* Whole UTF-8 characters: no continuation byte starts a part. */
+	while (head > 0 && ((unsigned char)s[head] & 0xc0) == 0x80)
+		head--;
+	if (tail > n)
+		tail = n;
+	while (tail > 0 && ((unsigned char)s[n - tail] & 0xc0) == 0x80)
+		tail--;
+	return xprintf("%.*s...%s", (int)head, s, s + n - tail);
+}
+
+/* The verify's rows for w columns: the state, the name (shortened in
+ * the middle when it does not fit) and what differs, as far as it goes. */
+static void
+gold_rows(struct gold_state *st, int w)
+{
+	const struct gold_item	*it;
+	const char		*name;
+	struct tui_row		*r;
+	size_t			 i, room;
+	char			*full, *shown;
+
+	if (st->width == w)
+		return;
+	st->width = w;
+	/* The list's check box and the state column go first. */
+	room = w > 4 + 11 + 8 ? (size_t)w - 4 - 11 : 8;
+	for (i = 0; i < st->l.n; i++) {
+		r = &st->l.rows[i];
+		if ((it = r->data) == NULL)
+			continue;
+		name = strrchr(it->path, '\\');
+		name = name != NULL ? name + 1 : it->path;
+		full = xprintf("%s%s", name, it->is_dir ? "\\" : "");
+		shown = gold_middle(full, room);
+		free(r->text);
+		r->text = xprintf("%-10s %s%s%s", gold_kinds[it->kind].label,
+		    shown, it->detail != NULL ? ": " : "", it->detail != NULL ?
+		    it->detail : "");
+		free(shown);
+		free(full);
+	}
 }
 
 /* The verify's JSON document in what the command printed (errors and
@@ -484,15 +538,19 @@ gold_apply(struct gold_state *st)
 		goto out;
 	}
 	tui_view("Golden apply: what would change (nothing written yet)",
-	    out, 0);
+	    out, 1);
 	if (!tui_confirm("Golden apply", "Write these files to the Windows "
 	    "volume? Each file replaced is saved in the journal first: "
 	    "'Journal and undo' puts it back."))
 		goto out;
 	r = tui_run("Golden apply", TUI_RUN_CHANGES, argv + first, NULL);
-	/* What the volume has now: verify again. */
-	if (r >= 0)
+	/* What the volume has now: verify again. A refused or failed
+	 * apply changed nothing (its journal was rolled back), so the list
+	 * still holds. */
+	if (r == NTM_OK || r == NTM_WARN)
 		gold_verify(st);
+	else
+		st->gen = tui_s.generation;
 out:
 	free(out);
 }
@@ -540,6 +598,20 @@ gold_draw(struct tui_screen *s, int y, int h, int w)
 		attrset(A_NORMAL);
 		tui_put(row++, 12, w - 14, line);
 		free(line);
+		/* verify --json only compares; apply refuses another build
+		 * or architecture, so say so before the technician tries. */
+		if (json_is_object(src) && tui_s.have_id && (json_integer_value(
+		    json_object_get(src, "build")) != tui_s.id.build ||
+		    tui_s.id.arch == NULL || strcasecmp(jstr(src,
+		    "architecture", ""), tui_s.id.arch) != 0)) {
+			line = xprintf("not this PC's build %u %s: apply "
+			    "refuses it",
+			    tui_s.id.build, tui_s.id.arch != NULL ?
+			    tui_s.id.arch : "?");
+			attrset(tui_attr(TUI_ERROR));
+			tui_put(row++, 12, w - 14, line);
+			free(line);
+		}
 	}
 	for (i = 0; i < st->l.n; i++)
 		nmarked += st->l.rows[i].marked;
@@ -581,6 +653,7 @@ gold_draw(struct tui_screen *s, int y, int h, int w)
 	row++;
 	left = y + h - row;
 	st->h = left;
+	gold_rows(st, w - 4);
 	tui_list_draw(&st->l, row, 2, left, w - 4);
 }
 

@@ -35,6 +35,18 @@ vol_list() {
 }
 vol_sha() { awk -v p="./$2" '$2 == p { print $1 }' "$1"; }
 
+# fresh_server: the last menu's pane (it sleeps after ntmend exits) goes
+# with its server, and the next menu gets a new one once it is gone.
+fresh_server() {
+	local i
+	tui kill-server 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		tui list-sessions >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	sleep 0.3
+}
+
 # close TEXT: Escape, then wait until TEXT (a viewer's title) is gone, so
 # that what is checked next is the screen under it.
 close() {
@@ -147,10 +159,41 @@ check "golden: undo gives back every file of the volume, byte for byte" \
 check_eq "golden: undo: dot3gpui.dll's original sha256" \
     "$(vol_sha "$T/undone.lst" Windows/System32/dot3gpui.dll)" \
     "$(vol_sha "$T/before.lst" Windows/System32/dot3gpui.dll)"
-rm -f "$good" "$T/g.tar.zst"
-# The first menu's pane (it sleeps after ntmend exits) goes with its
-# server; the queue's menu gets a fresh one.
-tui kill-server 2>/dev/null
+
+# --- Golden: an archive of another build, refused as the command says. ---
+fresh_server
+w11=$T/w11.img
+"$MKF" --layout bare --size 600 --build 22631 --display-version 23H2 \
+    "$w11" >/dev/null 2>&1 || not_ok "mkfixture (22631)"
+w11_sum=$(sha256sum <"$w11")
+tui_start -t "$w11"
+tui_expect "golden 22631: the menu starts" "Windows installation"
+tui_keys Enter
+tui_expect "golden 22631: main menu" "Golden archive"
+tui_keys / Golden Enter Enter
+tui_expect "golden 22631: the archive listed" "g.tar.zst"
+tui_keys Enter
+tui_expect "golden 22631: verify says apply refuses it" \
+    "not this PC's build 22631 amd64: apply refuses it" 60
+tui_keys a
+tui_expect "golden 22631: the dry run" \
+    "Golden apply: what would change (nothing written yet)" 60
+close "(nothing written yet)"
+tui_expect "golden 22631: asks" "Write these files"
+tui_keys y
+tui_expect "golden 22631: apply refused" \
+    "Golden apply: failed, nothing changed (exit 4)" 60
+tui_expect "golden 22631: the command's refusal, naming both builds" \
+    "the archive is from build 19045 amd64"
+close "Golden apply: failed"
+tui_keys Escape q
+tui_expect "golden 22631: quitting asks" "Quit anyway"
+tui_keys y
+tui_end "golden 22631"
+check_eq "golden 22631: the image unchanged" "$(sha256sum <"$w11")" \
+    "$w11_sum"
+rm -f "$good" "$w11" "$T/g.tar.zst"
+fresh_server
 
 # --- Queue. ---
 img=$T/q.img
