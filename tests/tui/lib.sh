@@ -10,6 +10,7 @@
 #   tui_gone NAME TEXT       a check: TEXT is not on screen
 #   tui_end NAME             wait for ntmend to exit; a check that it ended
 #                            with status 0 and no sanitizer report
+#   tui_stop                 kill the server (and the menu in it)
 # The server is private (tmux -L), killed on exit with the temp directory.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
@@ -38,9 +39,20 @@ tui_start() {
 	cmd="$cmd '$NTMEND'"
 	for a in "$@"; do cmd="$cmd '$a'"; done
 	cmd="$cmd 2>'$T/tui.err'; echo \$? >'$T/tui.exit'; sleep 600"
+	# One menu a server: a new one for each start (tmux 3.3a crashed
+	# starting a second session after resize-window in the first).
+	tui_stop
 	tui new-session -d -x "${size%x*}" -y "${size#*x}" "$cmd"
-	# The server's window follows the session's size, not a client's.
-	tui set-option -g window-size manual 2>/dev/null
+}
+
+# tui_stop: end the server and the menu in it (SIGHUP), wait until gone.
+tui_stop() {
+	local i
+	tui kill-server 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		tui has-session 2>/dev/null || return 0
+		sleep 0.1
+	done
 }
 
 tui_keys() { tui send-keys "$@"; }
