@@ -163,15 +163,43 @@ finding_text(const struct finding *f)
 	return e;
 }
 
+/* Under the list, the finding at the cursor: its summary in full (the
+ * row is cut at the screen's width) and its fix. */
 static void
 diag_draw(struct tui_screen *s, int y, int h, int w)
 {
 	struct diag_state	*st = s->state;
+	const struct finding	*fs, *f;
+	struct tui_row		*r;
+	char			**lines, *text;
+	size_t			  n, nl, i;
+	int			  ph = h / 3, lh;
 
 	if (st->generation != tui_s.diag_generation)
 		diag_build(st);
-	st->h = h - 1;
-	tui_list_draw(&st->l, y + 1, 1, h - 1, w - 2);
+	lh = (int)st->l.n < h - 1 - ph ? (int)st->l.n : h - 1 - ph;
+	if (lh < 1)
+		lh = 1;
+	st->h = lh;
+	tui_list_draw(&st->l, y + 1, 1, lh, w - 2);
+	if ((r = tui_list_cur(&st->l)) == NULL || r->id == SIZE_MAX ||
+	    tui_s.diag == NULL || h - lh - 2 < 2)
+		return;
+	fs = diag_findings(tui_s.diag, &n);
+	f = &fs[r->id];
+	text = xprintf("%s\nFix: %s", f->summary, f->fix != NULL ? f->fix :
+	    "none offline (Enter says what to do)");
+	attrset(tui_attr(TUI_DIM));
+	mvhline(y + lh + 1, 1, ACS_HLINE, w - 2);
+	attrset(A_NORMAL);
+	nl = tui_wrap(text, w - 4, &lines);
+	for (i = 0; i < nl; i++) {
+		if ((int)i < h - lh - 2)
+			tui_put(y + lh + 2 + (int)i, 2, w - 4, lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	free(text);
 }
 
 static enum tui_key

@@ -217,13 +217,38 @@ fixes_apply(struct fixes_state *st)
 	fixes_build(st);
 }
 
+/* Under the list, the fix at the cursor: its title in full and what it
+ * does. */
 static void
 fixes_draw(struct tui_screen *s, int y, int h, int w)
 {
 	struct fixes_state	*st = s->state;
+	struct tui_row		*r;
+	const struct fix	*f;
+	char			**lines, *text;
+	size_t			  nl, i;
+	int			  lh;
 
-	st->h = h - 1;
-	tui_list_draw(&st->l, y + 1, 1, h - 1, w - 2);
+	lh = (int)st->l.n < h - 1 - h / 3 ? (int)st->l.n : h - 1 - h / 3;
+	if (lh < 1)
+		lh = 1;
+	st->h = lh;
+	tui_list_draw(&st->l, y + 1, 1, lh, w - 2);
+	if ((r = tui_list_cur(&st->l)) == NULL || h - lh - 2 < 2)
+		return;
+	f = r->data;
+	text = xprintf("%s: %s", f->title, f->explanation);
+	attrset(tui_attr(TUI_DIM));
+	mvhline(y + lh + 1, 1, ACS_HLINE, w - 2);
+	attrset(A_NORMAL);
+	nl = tui_wrap(text, w - 4, &lines);
+	for (i = 0; i < nl; i++) {
+		if ((int)i < h - lh - 2)
+			tui_put(y + lh + 2 + (int)i, 2, w - 4, lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	free(text);
 }
 
 static enum tui_key

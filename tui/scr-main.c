@@ -83,7 +83,7 @@ main_draw(struct tui_screen *s, int y, int h, int w)
 		line = xstrdup("Last diagnosis: no findings.");
 	} else {
 		attrset(tui_attr(TUI_WARN));
-		line = xprintf("Last diagnosis: %zu finding(s): 3 fixes them.",
+		line = xprintf("Last diagnosis: %zu finding(s): 2 shows them, 3 fixes them.",
 		    json_array_size(f));
 	}
 	tui_put(y + h - 1, 2, w - 4, line);

@@ -383,13 +383,14 @@ tui_target_line(void)
 		return xprintf("%s: not open", tui_s.spec);
 	if (!tui_s.have_id)
 		return xprintf("%s: Windows not identified", tui_s.spec);
-	v = identity_version(id);
-	line = xprintf("%s | %s%s%s%s%s | %s",
+	v = id->build != 0 ? xprintf("%u.%u ", id->build, id->ubr) :
+	    xstrdup("");
+	line = xprintf("%s | %s%s%s | %s%s",
 	    id->computer_name != NULL ? id->computer_name : "?",
 	    id->product != NULL ? id->product : "Windows",
 	    id->display_version != NULL ? " " : "",
 	    id->display_version != NULL ? id->display_version : "",
-	    *v != '\0' ? " " : "", v, id->arch != NULL ? id->arch : "?");
+	    v, id->arch != NULL ? id->arch : "?");
 	free(v);
 	return line;
 }

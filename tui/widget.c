@@ -71,6 +71,23 @@ tui_put(int y, int x, int w, const char *s)
 	return used;
 }
 
+/* Columns up to the next space or line end. */
+static size_t
+word_width(const char *s)
+{
+	wchar_t	wc;
+	size_t	w = 0, n;
+
+	while (*s != '\0' && *s != '\n') {
+		n = next_char(s, &wc);
+		if (wc == L' ')
+			break;
+		w += (size_t)char_width(wc);
+		s += n;
+	}
+	return w;
+}
+
 size_t
 tui_wrap(const char *text, int w, char ***lines)
 {
@@ -96,7 +113,10 @@ tui_wrap(const char *text, int w, char ***lines)
 			if (wc == L' ')
 				cut = q;
 		}
-		if (*q != '\0' && *q != '\n' && cut != NULL && cut > start)
+		/* Break at the last space, unless the word that follows
+		 * would not fit a line of its own either (a long path). */
+		if (*q != '\0' && *q != '\n' && cut != NULL && cut > start &&
+		    word_width(cut) <= (size_t)w)
 			q = cut;
 		if (n == cap)
 			*lines = xreallocarray(*lines, cap = cap * 2 + 16,
