@@ -99,6 +99,7 @@ cmd_fix_exec(struct cmd_ctx *ctx)
 	const struct finding	*fs;
 	struct fix_result	*res = NULL;
 	struct identity		 id;
+	struct out_progress	 progress;
 	char			*cause = NULL, *line;
 	const char		*jid = NULL;
 	size_t			 nfixes = 0, nres = 0, seen = 0, i, n;
@@ -156,6 +157,9 @@ cmd_fix_exec(struct cmd_ctx *ctx)
 	fx.vol = t.vol;
 	fx.force = ctx->force;
 	fx.arg = opts.golden;
+	out_progress_init(&progress, ctx);
+	fx.progress = out_progress_cb;
+	fx.progress_arg = &progress;
 	if (identity_read(t.vol, &id, NULL) == 0) {
 		fx.identity = &id;
 		have_id = 1;
@@ -190,6 +194,7 @@ cmd_fix_exec(struct cmd_ctx *ctx)
 		res[nres].count = fx.nchanges - res[nres].first;
 		nres++;
 	}
+	out_progress_end(&progress);
 	if (ok && fx.journal != NULL) {
 		if (regedit_commit(fx.regedit, fx.journal, &cause) != 0 ||
 		    journal_commit(fx.journal, &cause) != 0) {

@@ -76,7 +76,8 @@ ga_apply(struct fixctx *fx, char **cause)
 		    "golden capture ARCHIVE' on a healthy PC of the same "
 		    "build)");
 	/* The archive is judged before anything on the target is read. */
-	if (golden_open(fx->arg, NULL, NULL, &g, &why) != 0) {
+	if (golden_open(fx->arg, fx->progress, fx->progress_arg, &g,
+	    &why) != 0) {
 		set_cause(cause, "%s: %s", fx->arg, why);
 		goto out;
 	}
@@ -92,8 +93,9 @@ ga_apply(struct fixctx *fx, char **cause)
 		why = NULL;
 	}
 	if (golden_select(g, NULL, 0, &why) != 0 ||
-	    golden_plan(g, fx->vol, 0, NULL, NULL, &why) != 0 ||
-	    golden_check(g, NULL, NULL, &why) != 0) {
+	    golden_plan(g, fx->vol, 0, fx->progress, fx->progress_arg,
+	    &why) != 0 ||
+	    golden_check(g, fx->progress, fx->progress_arg, &why) != 0) {
 		set_cause(cause, "%s: %s", fx->arg, why);
 		goto out;
 	}
@@ -121,8 +123,9 @@ ga_apply(struct fixctx *fx, char **cause)
 	for (i = 0; i < n; i++)
 		fix_change(fx, "%s", lines[i]);
 	/* A dry run only describes. */
-	if (fx->journal != NULL && n > 0 && golden_apply(g, fx->vol, golden_journal_write,
-	    fx->journal, NULL, NULL, &why) != 0) {
+	if (fx->journal != NULL && n > 0 && golden_apply(g, fx->vol,
+	    golden_journal_write, fx->journal, fx->progress, fx->progress_arg,
+	    &why) != 0) {
 		set_cause(cause, "%s: %s", fx->arg, why);
 		goto out;
 	}

@@ -546,6 +546,8 @@ struct fixctx {
 	struct regedit	*regedit;
 	int		 force;
 	const char	*arg;		/* golden-apply: the archive */
+	golden_progress_fn progress;	/* golden-apply's, or NULL */
+	void		*progress_arg;
 	const struct identity *identity;
 	char		**changes;
 	size_t		  nchanges;
