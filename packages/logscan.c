@@ -1661,79 +1661,13 @@ ls_scan_file(struct logscan *s, struct vol *vol, const char *path,
 	vol_file_close(f, NULL);
 }
 
-/* libarchive reads a CbsPersist cab straight from the volume. */
-struct ls_cab {
-	struct vol_file	*f;
-	uint64_t	 off;
-	uint64_t	 size;
-	uint8_t		*buf;
-};
-
-static la_ssize_t
-ls_cab_read(struct archive *a, void *arg, const void **bufp)
-{
-	struct ls_cab	*c = arg;
-	ssize_t		 n;
-
-	*bufp = c->buf;
-	if (c->off >= c->size)
-		return 0;
-	if ((n = vol_file_pread(c->f, c->buf, NTM_MAX_LOG_CHUNK, c->off)) <
-	    0) {
-		archive_set_error(a, errno, "read error at byte %llu",
-		    (unsigned long long)c->off);
-		return -1;
-	}
-	c->off += (uint64_t)n;
-	return n;
-}
-
-static la_int64_t
-ls_cab_seek(struct archive *a, void *arg, la_int64_t off, int whence)
-{
-	struct ls_cab	*c = arg;
-	int64_t		 to;
-
-	switch (whence) {
-	case SEEK_SET:
-		to = off;
-		break;
-	case SEEK_CUR:
-		to = (int64_t)c->off + off;
-		break;
-	case SEEK_END:
-		to = (int64_t)c->size + off;
-		break;
-	default:
-		return ARCHIVE_FATAL;
-	}
-	if (to < 0 || (uint64_t)to > c->size)
-		return ARCHIVE_FATAL;
-	c->off = (uint64_t)to;
-	return to;
-}
-
-static la_int64_t
-ls_cab_skip(struct archive *a, void *arg, la_int64_t n)
-{
-	struct ls_cab	*c = arg;
-
-	if (n < 0)
-		return 0;
-	if ((uint64_t)n > c->size - c->off)
-		n = (la_int64_t)(c->size - c->off);
-	c->off += (uint64_t)n;
-	return n;
-}
-
 /* Each .log inside a CbsPersist cab (Windows puts one in each). */
 static void
 ls_scan_cab(struct logscan *s, struct vol *vol, const char *path)
 {
-	struct logscan_private	*ps = s->priv;
 	struct archive		*a;
 	struct archive_entry	*ae;
-	struct ls_cab		 c;
+	struct vol_archive	 va;
 	const void		*buf;
 	size_t			 len;
 	la_int64_t		 off;
@@ -1741,26 +1675,11 @@ ls_scan_cab(struct logscan *s, struct vol *vol, const char *path)
 	char			*name, *cause = NULL;
 	int			 r, nlogs = 0;
 
-	memset(&c, 0, sizeof c);
-	if ((c.f = vol_file_open(vol, path, VOL_O_RDONLY, &cause)) == NULL) {
+	if (vol_archive_open_cab(vol, path, &va, &cause) != 0) {
 		ls_log_error(s, path, LOGSCAN_CBS, errno == ENOENT, cause);
 		return;
 	}
-	if (ps->chunk == NULL)
-		ps->chunk = xmalloc(NTM_MAX_LOG_CHUNK);
-	c.buf = xmalloc(NTM_MAX_LOG_CHUNK);
-	c.size = vol_file_size(c.f);
-	a = archive_read_new();
-	archive_read_support_format_cab(a);
-	archive_read_set_read_callback(a, ls_cab_read);
-	archive_read_set_seek_callback(a, ls_cab_seek);
-	archive_read_set_skip_callback(a, ls_cab_skip);
-	archive_read_set_callback_data(a, &c);
-	if (archive_read_open1(a) != ARCHIVE_OK) {
-		ls_log_error(s, path, LOGSCAN_CBS, 0, xprintf("%s: not a "
-		    "readable cabinet: %s", path, archive_error_string(a)));
-		goto out;
-	}
+	a = va.a;
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		if (archive_entry_filetype(ae) != AE_IFREG)
 			continue;
@@ -1793,10 +1712,7 @@ ls_scan_cab(struct logscan *s, struct vol *vol, const char *path)
 	if (r != ARCHIVE_EOF && r != ARCHIVE_OK && nlogs == 0)
 		ls_log_error(s, path, LOGSCAN_CBS, 0, xprintf("%s: %s", path,
 		    archive_error_string(a)));
-out:
-	archive_read_free(a);
-	free(c.buf);
-	vol_file_close(c.f, NULL);
+	vol_archive_close(&va);
 }
 
 struct ls_names {

@@ -887,6 +887,20 @@ void	 collect_hive_states_free(struct collect_hive *, size_t n);
 					   holds one rotated CBS.log, 50-
 					   100 MB */
 
+/* volarchive.c: a cab on the volume read by libarchive in place. */
+struct archive;
+struct vol_archive {
+	struct archive	*a;		/* read entries from this */
+	struct vol_file	*f;
+	uint64_t	 off;
+	uint64_t	 size;
+	void		*buf;		/* NTM_MAX_LOG_CHUNK bytes */
+};
+/* Open path as a cabinet; *cause says why it is not one. */
+int	 vol_archive_open_cab(struct vol *, const char *path,
+	     struct vol_archive *, char **cause);
+void	 vol_archive_close(struct vol_archive *);
+
 enum logscan_kind {
 	LOGSCAN_CBS,			/* CBS.log, CbsPersist_* */
 	LOGSCAN_DISM,			/* dism.log */

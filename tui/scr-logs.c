@@ -378,70 +378,6 @@ lt_read_file(struct logtext *lt, const char *path, char **cause)
 	return ret;
 }
 
-/* libarchive reads a CbsPersist cab straight from the volume. */
-struct logs_cab {
-	struct vol_file	*f;
-	uint64_t	 off;
-	uint64_t	 size;
-	uint8_t		*buf;
-};
-
-static la_ssize_t
-logs_cab_read(struct archive *a, void *arg, const void **bufp)
-{
-	struct logs_cab	*c = arg;
-	ssize_t		 n;
-
-	*bufp = c->buf;
-	if (c->off >= c->size)
-		return 0;
-	if ((n = vol_file_pread(c->f, c->buf, LOG_CHUNK, c->off)) < 0) {
-		archive_set_error(a, errno, "read error at byte %llu",
-		    (unsigned long long)c->off);
-		return -1;
-	}
-	c->off += (uint64_t)n;
-	return n;
-}
-
-static la_int64_t
-logs_cab_seek(struct archive *a, void *arg, la_int64_t off, int whence)
-{
-	struct logs_cab	*c = arg;
-	int64_t		 to;
-
-	switch (whence) {
-	case SEEK_SET:
-		to = off;
-		break;
-	case SEEK_CUR:
-		to = (int64_t)c->off + off;
-		break;
-	case SEEK_END:
-		to = (int64_t)c->size + off;
-		break;
-	default:
-		return ARCHIVE_FATAL;
-	}
-	if (to < 0 || (uint64_t)to > c->size)
-		return ARCHIVE_FATAL;
-	c->off = (uint64_t)to;
-	return to;
-}
-
-static la_int64_t
-logs_cab_skip(struct archive *a, void *arg, la_int64_t n)
-{
-	struct logs_cab	*c = arg;
-
-	if (n < 0)
-		return 0;
-	if ((uint64_t)n > c->size - c->off)
-		n = (la_int64_t)(c->size - c->off);
-	c->off += (uint64_t)n;
-	return n;
-}
-
 /* The log member of a cab (Windows puts one in each), or the one named;
  * *name gets its name. */
 static int
@@ -450,30 +386,16 @@ lt_read_cab(struct logtext *lt, const char *path, const char *member,
 {
 	struct archive		*a;
 	struct archive_entry	*ae;
-	struct logs_cab		 c;
+	struct vol_archive	 va;
 	const void		*buf;
 	size_t			 len;
 	la_int64_t		 off;
 	const char		*en;
 	int			 r, ret = -1;
 
-	memset(&c, 0, sizeof c);
-	if ((c.f = vol_file_open(tui_s.t.vol, path, VOL_O_RDONLY, cause)) ==
-	    NULL)
+	if (vol_archive_open_cab(tui_s.t.vol, path, &va, cause) != 0)
 		return -1;
-	c.buf = xmalloc(LOG_CHUNK);
-	c.size = vol_file_size(c.f);
-	a = archive_read_new();
-	archive_read_support_format_cab(a);
-	archive_read_set_read_callback(a, logs_cab_read);
-	archive_read_set_seek_callback(a, logs_cab_seek);
-	archive_read_set_skip_callback(a, logs_cab_skip);
-	archive_read_set_callback_data(a, &c);
-	if (archive_read_open1(a) != ARCHIVE_OK) {
-		*cause = xprintf("%s: not a readable cabinet: %s", path,
-		    archive_error_string(a));
-		goto out;
-	}
+	a = va.a;
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		en = archive_entry_pathname(ae) != NULL ?
 		    archive_entry_pathname(ae) : "?";
@@ -509,9 +431,7 @@ lt_read_cab(struct logtext *lt, const char *path, const char *member,
 	else
 		*cause = xprintf("%s: %s", path, archive_error_string(a));
 out:
-	archive_read_free(a);
-	free(c.buf);
-	vol_file_close(c.f, NULL);
+	vol_archive_close(&va);
 	return ret;
 }
 
