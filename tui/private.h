@@ -13,6 +13,8 @@ int	 tui_put(int y, int x, int w, const char *s);
 /* Split text into lines of at most w columns (at spaces where it can);
  * *lines: caller frees each and the array. */
 size_t	 tui_wrap(const char *text, int w, char ***lines);
+/* Under a list: a rule, then text wrapped into the h - 1 lines below. */
+void	 tui_panel(int y, int h, int w, const char *text);
 
 /* run.c */
 /* Kill a running child (signal handlers: the menu is going away). */

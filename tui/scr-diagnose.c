@@ -171,9 +171,9 @@ diag_draw(struct tui_screen *s, int y, int h, int w)
 	struct diag_state	*st = s->state;
 	const struct finding	*fs, *f;
 	struct tui_row		*r;
-	char			**lines, *text;
-	size_t			  n, nl, i;
-	int			  ph = h / 3, lh;
+	char			*text;
+	size_t			 n;
+	int			 ph = h / 3, lh;
 
 	if (st->generation != tui_s.diag_generation)
 		diag_build(st);
@@ -189,16 +189,7 @@ diag_draw(struct tui_screen *s, int y, int h, int w)
 	f = &fs[r->id];
 	text = xprintf("%s\nFix: %s", f->summary, f->fix != NULL ? f->fix :
 	    "none offline (Enter says what to do)");
-	attrset(tui_attr(TUI_DIM));
-	mvhline(y + lh + 1, 1, ACS_HLINE, w - 2);
-	attrset(A_NORMAL);
-	nl = tui_wrap(text, w - 4, &lines);
-	for (i = 0; i < nl; i++) {
-		if ((int)i < h - lh - 2)
-			tui_put(y + lh + 2 + (int)i, 2, w - 4, lines[i]);
-		free(lines[i]);
-	}
-	free(lines);
+	tui_panel(y + lh + 1, h - lh - 1, w, text);
 	free(text);
 }
 

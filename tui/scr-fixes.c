@@ -225,9 +225,8 @@ fixes_draw(struct tui_screen *s, int y, int h, int w)
 	struct fixes_state	*st = s->state;
 	struct tui_row		*r;
 	const struct fix	*f;
-	char			**lines, *text;
-	size_t			  nl, i;
-	int			  lh;
+	char			*text;
+	int			 lh;
 
 	lh = (int)st->l.n < h - 1 - h / 3 ? (int)st->l.n : h - 1 - h / 3;
 	if (lh < 1)
@@ -238,16 +237,7 @@ fixes_draw(struct tui_screen *s, int y, int h, int w)
 		return;
 	f = r->data;
 	text = xprintf("%s: %s", f->title, f->explanation);
-	attrset(tui_attr(TUI_DIM));
-	mvhline(y + lh + 1, 1, ACS_HLINE, w - 2);
-	attrset(A_NORMAL);
-	nl = tui_wrap(text, w - 4, &lines);
-	for (i = 0; i < nl; i++) {
-		if ((int)i < h - lh - 2)
-			tui_put(y + lh + 2 + (int)i, 2, w - 4, lines[i]);
-		free(lines[i]);
-	}
-	free(lines);
+	tui_panel(y + lh + 1, h - lh - 1, w, text);
 	free(text);
 }
 

@@ -338,6 +338,26 @@ tui_list_key(struct tui_list *l, int key, int h)
 	return TUI_KEY_DONE;
 }
 
+void
+tui_panel(int y, int h, int w, const char *text)
+{
+	char	**lines;
+	size_t	  n, i;
+
+	if (h < 2)
+		return;
+	attrset(tui_attr(TUI_DIM));
+	mvhline(y, 1, ACS_HLINE, w - 2);
+	attrset(A_NORMAL);
+	n = tui_wrap(text, w - 4, &lines);
+	for (i = 0; i < n; i++) {
+		if ((int)i < h - 1)
+			tui_put(y + 1 + (int)i, 2, w - 4, lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+}
+
 /* The colour of a log or output line: failures red, warnings yellow. */
 static enum tui_color
 line_color(const char *s)
