@@ -217,6 +217,7 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 	int		 opipe[2], ppipe[2], st = -1, status, cancelled = 0;
 	struct pollfd	 pfd[3];
 	struct progress	 prog;
+	sigset_t	 block, oldmask;
 	time_t		 started = time(NULL);
 	ssize_t		 r;
 	pid_t		 pid;
@@ -245,6 +246,14 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 		fatal("pipe: %s", strerror(errno));
 	fflush(stdout);
 	fflush(stderr);
+	/* A cancel's SIGTERM can reach the child before it has dropped the
+	 * menu's handlers (a loaded machine may not run it for a while):
+	 * that handler would endwin() on the menu's terminal. Held until
+	 * the child has the default action. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
 	if ((pid = fork()) == -1)
 		fatal("fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -252,6 +261,7 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		if (fd >= 0)
 			dup2(fd, STDIN_FILENO);
 		dup2(opipe[1], STDOUT_FILENO);
@@ -265,6 +275,7 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 		fflush(NULL);
 		_exit(st);
 	}
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	child = pid;
 	close(opipe[1]);
 	close(ppipe[1]);
@@ -320,6 +331,18 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 	child = -1;
 	if (out == NULL)
 		out = xstrdup("");
+	/* It may have finished while "Stop this command?" was on the
+	 * screen (a SIGTERM kills it: an exit is its own): then its change
+	 * is committed and journaled, and its status is the answer. */
+	if (cancelled && WIFEXITED(status)) {
+		cancelled = 0;
+		fdstr = xprintf("%s%sIt finished before it could be stopped%s",
+		    out, *out != '\0' ? "\n" : "", (flags & TUI_RUN_CHANGES) &&
+		    WEXITSTATUS(status) <= NTM_WARN ? ": what it did stands "
+		    "('Journal and undo' takes it back)." : ".");
+		free(out);
+		out = fdstr;
+	}
 	if (cancelled) {
 		msg = (flags & TUI_RUN_CHANGES) ? recover() :
 		    xstrdup("Cancelled.");
