@@ -160,6 +160,48 @@ check_eq "golden: undo: dot3gpui.dll's original sha256" \
     "$(vol_sha "$T/undone.lst" Windows/System32/dot3gpui.dll)" \
     "$(vol_sha "$T/before.lst" Windows/System32/dot3gpui.dll)"
 
+# --- Golden: Esc while the apply runs stops it and rolls it back. ---
+# (Should it finish before the cancel lands, the menu must say so and
+# the change must stand.)
+fresh_server
+tui_start -t "$bad"
+tui_expect "golden cancel: the menu starts" "Windows installation"
+tui_keys Enter / Golden Enter Enter
+tui_expect "golden cancel: the archive listed" "g.tar.zst"
+tui_keys Enter
+tui_expect "golden cancel: verified" "$summary" 60
+tui_keys a
+tui_expect "golden cancel: the dry run" \
+    "Golden apply: what would change (nothing written yet)" 60
+close "(nothing written yet)"
+tui_expect "golden cancel: asks" "Write these files"
+# Yes, then at once Esc and yes to "Stop this command?": the child is
+# still reading the 200 MiB archive.
+tui_keys y Escape y
+if tui_wait "Golden apply: cancelled" 60; then
+	ok "golden cancel: cancelled"
+	tui_expect "golden cancel: rolled back" "Cancelled"
+	close "Golden apply: cancelled"
+	tui_expect "golden cancel: the list still shows what differs" \
+	    "$summary"
+	vol_list "$bad" "$T/cancelled.lst"
+	check "golden cancel: every file of the volume as before" \
+	    cmp -s "$T/before.lst" "$T/cancelled.lst"
+else
+	tui_expect "golden cancel: finished first, and says so" \
+	    "It finished before it could be stopped: what it did stands"
+	close "Golden apply: done"
+	vol_list "$bad" "$T/cancelled.lst"
+	check_eq "golden cancel: finished first: the change stands" \
+	    "$(vol_sha "$T/cancelled.lst" Windows/System32/big.bin)" \
+	    "$(vol_sha "$T/good.lst" Windows/System32/big.bin)"
+fi
+tui_keys Escape q
+# (It asks only when a command ran to its end: a cancelled one changed
+# nothing.)
+tui_wait "Quit anyway" 3 && tui_keys y
+tui_end "golden cancel"
+
 # --- Golden: an archive of another build, refused as the command says. ---
 fresh_server
 w11=$T/w11.img
