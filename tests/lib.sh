@@ -117,3 +117,23 @@ t_tree_list() {
 	    done) >"$2"
 	t_umount "$T/mnt"
 }
+
+# t_mount_do IMAGE CMD...: CMD with the Windows partition (3) of IMAGE
+# mounted read-only at $T/mnt, unmounted (and its copy removed) after, so
+# that ntmend never meets a mounted image.
+t_mount_do() {
+	local img=$1 rc
+	shift
+	t_mount "$img" "$T/mnt" $(t_part "$img" 3) || return 1
+	"$@"
+	rc=$?
+	t_umount "$T/mnt"
+	rm -f "$T"/part-*.img
+	return $rc
+}
+
+# t_copy_out IMAGE PATH OUT: a file of the Windows partition (PATH with
+# '/') copied out through a read-only mount.
+t_copy_out() {
+	t_mount_do "$1" cp "$T/mnt/$2" "$3"
+}

@@ -48,17 +48,6 @@ evidence() {
 	    <"$T/diag.json"
 }
 
-mount_do() {
-	local img=$1 rc
-	shift
-	t_mount "$img" "$T/mnt" $(t_part "$img" 3) || return 1
-	"$@"
-	rc=$?
-	t_umount "$T/mnt"
-	rm -f "$T"/part-*.img
-	return $rc
-}
-
 tree_list() {
 	(cd "$T/mnt" && find . -print0 | LC_ALL=C sort -z |
 	    while IFS= read -r -d '' p; do
@@ -70,14 +59,14 @@ tree_list() {
 		fi
 	    done) >"$1"
 }
-tree() { mount_do "$1" tree_list "$2"; }
+tree() { t_mount_do "$1" tree_list "$2"; }
 
 # files IMG DIR: registry.pol, SYSTEM and SOFTWARE copied out to DIR.
 files_cp() {
 	mkdir -p "$1" && cp "$T/mnt/$MPOL" "$T/mnt/$CFG/SYSTEM" \
 	    "$T/mnt/$CFG/SOFTWARE" "$1"
 }
-files() { mount_do "$1" files_cp "$2"; }
+files() { t_mount_do "$1" files_cp "$2"; }
 
 sha() { sha256sum <"$1" | cut -c1-64; }
 size() { stat -c %s "$1"; }

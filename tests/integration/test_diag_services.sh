@@ -48,19 +48,6 @@ evidence() {
 	    <"$T/diag.json"
 }
 
-# mount_do IMG CMD...: run CMD with the Windows partition of IMG mounted
-# read-only at $T/mnt; unmounted (and its copy removed) after.
-mount_do() {
-	local img=$1 rc
-	shift
-	t_mount "$img" "$T/mnt" $(t_part "$img" 3) || return 1
-	"$@"
-	rc=$?
-	t_umount "$T/mnt"
-	rm -f "$T"/part-*.img
-	return $rc
-}
-
 # tree IMG OUT: every directory and file of the Windows partition, files
 # with size and SHA-256, as read through the mount.
 tree_list() {
@@ -74,11 +61,11 @@ tree_list() {
 		fi
 	    done) >"$1"
 }
-tree() { mount_do "$1" tree_list "$2"; }
+tree() { t_mount_do "$1" tree_list "$2"; }
 
 # hives IMG DIR: SYSTEM and SOFTWARE copied out to DIR.
 hives_cp() { mkdir -p "$1" && cp "$T/mnt/$CFG/SYSTEM" "$T/mnt/$CFG/SOFTWARE" "$1"; }
-hives() { mount_do "$1" hives_cp "$2"; }
+hives() { t_mount_do "$1" hives_cp "$2"; }
 
 # svc HIVE NAME VALUE: a value of a service of the current control set.
 svc() {

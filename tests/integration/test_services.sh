@@ -9,15 +9,6 @@ source "$(dirname "$0")/../lib.sh"
 MKF=$NTM_TOOLS/mkfixture
 UPDATE="wuauserv BITS WaaSMedicSvc UsoSvc TrustedInstaller CryptSvc msiserver"
 
-# sys_copy IMG OUT: the SYSTEM hive as it is on the image, copied out of a
-# read-only mount (unmounted again before ntmend touches the image).
-sys_copy() {
-	t_mount "$1" "$T/mnt" $(t_part "$1" 3) || return 1
-	cp "$T/mnt/Windows/System32/config/SYSTEM" "$2"
-	t_umount "$T/mnt"
-	rm -f "$T"/part-*.img
-}
-
 # svc HIVE NAME VALUE: a value of a service of the current control set.
 svc() {
 	local cur
@@ -30,7 +21,7 @@ if ! "$MKF" --fault update-services-disabled "$img" >"$T/mkf.log" 2>&1; then
 	not_ok "mkfixture update-services-disabled: $(tail -1 "$T/mkf.log")"
 	exit 1
 fi
-sys_copy "$img" "$T/before" || { not_ok "mount the fixture"; exit 1; }
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/before" || { not_ok "mount the fixture"; exit 1; }
 
 # ls --json: the case's state, as hivexget reads it.
 out=$("$NTMEND" -t "$img" --json services ls)
@@ -85,7 +76,7 @@ check_eq "dry run: image unchanged" "$(sha256sum <"$img")" "$sum"
 text=$("$NTMEND" -t "$img" services reset 2>"$T/err")
 check_eq "reset: exit status" "$?" 0
 check_match "reset: journal named" "$text" 'journal .*undo: ntmend undo'
-sys_copy "$img" "$T/after"
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/after"
 check_eq "reset: WaaSMedicSvc Start 3" "$(svc "$T/after" WaaSMedicSvc Start)" 3
 check_eq "reset: wuauserv Start 3" "$(svc "$T/after" wuauserv Start)" 3
 check_eq "reset: BITS ImagePath back" "$(svc "$T/after" BITS ImagePath)" \
@@ -113,7 +104,7 @@ check_eq "second reset: image unchanged" "$(sha256sum <"$img")" "$sum"
 # undo: the SYSTEM hive as it was, byte for byte.
 "$NTMEND" -t "$img" undo >/dev/null 2>"$T/err"
 check_eq "undo: exit status" "$?" 0
-sys_copy "$img" "$T/undone"
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/undone"
 check_eq "undo: SYSTEM byte-identical to before the reset" \
     "$(sha256sum <"$T/undone")" "$(sha256sum <"$T/before")"
 
@@ -121,15 +112,15 @@ check_eq "undo: SYSTEM byte-identical to before the reset" \
 text=$("$NTMEND" -t "$img" services set usosvc disabled)
 check_eq "set: exit status" "$?" 0
 check_match "set: the change" "$text" 'UsoSvc\\Start = REG_DWORD 4, was REG_DWORD 3'
-sys_copy "$img" "$T/set"
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/set"
 check_eq "set: UsoSvc Start 4 in the hive" "$(svc "$T/set" UsoSvc Start)" 4
 "$NTMEND" -t "$img" services set CryptSvc delayed >/dev/null
-sys_copy "$img" "$T/set"
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/set"
 check_eq "set delayed: Start 2, DelayedAutostart 1" \
     "$(svc "$T/set" CryptSvc Start) $(svc "$T/set" CryptSvc DelayedAutostart)" "2 1"
 "$NTMEND" -t "$img" undo >/dev/null 2>&1 && "$NTMEND" -t "$img" undo >/dev/null 2>&1
 check_eq "set: two undos" "$?" 0
-sys_copy "$img" "$T/undone"
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/undone"
 check_eq "set: undone, SYSTEM byte-identical" \
     "$(sha256sum <"$T/undone")" "$(sha256sum <"$T/before")"
 
@@ -158,7 +149,7 @@ if ! "$MKF" --fault third-party-services "$img" >"$T/mkf.log" 2>&1; then
 	not_ok "mkfixture third-party-services: $(tail -1 "$T/mkf.log")"
 	exit 1
 fi
-sys_copy "$img" "$T/tp"
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/tp"
 sum=$(sha256sum <"$img")
 out=$("$NTMEND" -t "$img" --json services ls --third-party)
 check_eq "third-party: exit status" "$?" 0

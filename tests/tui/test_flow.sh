@@ -15,10 +15,7 @@ sum0=$(sha256sum <"$img")
 
 # svc_start NAME: Start of a service in the image's current control set.
 svc_start() {
-	t_mount "$img" "$T/mnt" $(t_part "$img" 3) || return 1
-	cp "$T/mnt/Windows/System32/config/SYSTEM" "$T/SYSTEM"
-	t_umount "$T/mnt"
-	rm -f "$T"/part-*.img
+	t_copy_out "$img" Windows/System32/config/SYSTEM "$T/SYSTEM" || return 1
 	hivexget "$T/SYSTEM" "$(printf 'ControlSet%03d' \
 	    "$(hivexget "$T/SYSTEM" Select Current)")\\Services\\$1" Start
 }

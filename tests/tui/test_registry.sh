@@ -10,15 +10,6 @@ source "$(dirname "$0")/lib.sh"
 
 MKF=$NTM_TOOLS/mkfixture
 
-# sys_copy IMG OUT: the SYSTEM hive as it is on the image, out of a
-# read-only mount.
-sys_copy() {
-	t_mount "$1" "$T/mnt" $(t_part "$1" 3) || return 1
-	cp "$T/mnt/Windows/System32/config/SYSTEM" "$2"
-	t_umount "$T/mnt"
-	rm -f "$T"/part-*.img
-}
-
 # on_screen_re NAME REGEX: a line of the screen matches (extended).
 on_screen_re() {
 	local i
@@ -48,7 +39,7 @@ if ! "$MKF" --fault update-services-disabled "$img" >"$T/mkf.log" 2>&1; then
 	not_ok "mkfixture update-services-disabled: $(tail -1 "$T/mkf.log")"
 	exit 1
 fi
-sys_copy "$img" "$T/before" || { not_ok "mount the fixture"; exit 1; }
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/before" || { not_ok "mount the fixture"; exit 1; }
 cs=$(printf 'ControlSet%03d' "$(hivexget "$T/before" Select Current)")
 wu="$cs\\Services\\wuauserv"
 start0=$(hivexget "$T/before" "$wu" Start)
@@ -179,7 +170,7 @@ else
 fi
 
 # Read back, independently, while the menu still has the target open.
-sys_copy "$img" "$T/after" || not_ok "mount after the changes"
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/after" || not_ok "mount after the changes"
 check_eq "hivexget: Start 3" "$(hivexget "$T/after" "$wu" Start)" 3
 check_eq "hivexget: Grüße" "$(hivexget "$T/after" "$wu" 'Grüße')" \
     'Ünïcödé ✓ 日本'
@@ -209,7 +200,7 @@ done
 check_eq "undo: five changes undone" "$n" 5
 undo_more() { "$NTMEND" -t "$img" undo >>"$T/undo.log" 2>&1; }
 check_status "undo: nothing left to undo" 4 undo_more
-sys_copy "$img" "$T/undone" || not_ok "mount after undo"
+t_copy_out "$img" Windows/System32/config/SYSTEM "$T/undone" || not_ok "mount after undo"
 check_eq "undo: SYSTEM byte for byte" "$(sha256sum <"$T/undone")" \
     "$(sha256sum <"$T/before")"
 t_mount "$img" "$T/mnt" $(t_part "$img" 3) || not_ok "mount after undo"

@@ -10,19 +10,6 @@ MKF=$NTM_TOOLS/mkfixture
 MPOL=Windows/System32/GroupPolicy/Machine/registry.pol
 CFG=Windows/System32/config
 
-# mount_do IMG CMD...: CMD with the Windows partition of IMG mounted
-# read-only at $T/mnt (unmounted again before ntmend touches the image).
-mount_do() {
-	local img=$1 rc
-	shift
-	t_mount "$img" "$T/mnt" $(t_part "$img" 3) || return 1
-	"$@"
-	rc=$?
-	t_umount "$T/mnt"
-	rm -f "$T"/part-*.img
-	return $rc
-}
-
 # tree IMG OUT: every name on the volume with its size and SHA-256.
 tree_list() {
 	(cd "$T/mnt" && find . -print0 | LC_ALL=C sort -z |
@@ -35,14 +22,14 @@ tree_list() {
 		fi
 	    done) >"$1"
 }
-tree() { mount_do "$1" tree_list "$2"; }
+tree() { t_mount_do "$1" tree_list "$2"; }
 
 # files IMG DIR: SYSTEM, SOFTWARE and the Machine registry.pol copied out.
 files_cp() {
 	mkdir -p "$1" && cp "$T/mnt/$CFG/SYSTEM" "$T/mnt/$CFG/SOFTWARE" "$1" &&
 	    { [ ! -f "$T/mnt/$MPOL" ] || cp "$T/mnt/$MPOL" "$1"; }
 }
-files() { mount_do "$1" files_cp "$2"; }
+files() { t_mount_do "$1" files_cp "$2"; }
 
 # svc HIVE NAME VALUE: a value of a service of the current control set.
 svc() {
