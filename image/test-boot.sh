@@ -10,7 +10,8 @@
 #            the Windows disk on virtio-blk
 #   direct   no firmware boot path: QEMU loads the image's kernel and
 #            initramfs itself with the menu entry's command line (the
-#            bench's baseline); the Windows disk on AHCI
+#            bench's baseline; NTM_BOOT_CMDLINE replaces it); the Windows
+#            disk on AHCI
 # So the three boots also cover the AHCI, NVMe, virtio, xHCI and
 # usb-storage drivers of the image. Disks are written in place (pass
 # copies). The serial console goes to SERIAL.log.
@@ -66,7 +67,7 @@ direct)
 	xorriso -osirrox on -indev "$stick" -extract /boot/vmlinuz "$tmp/vmlinuz" \
 	    -extract /boot/initrd.img "$tmp/initrd.img" >/dev/null 2>&1
 	args+=(-kernel "$tmp/vmlinuz" -initrd "$tmp/initrd.img" -append
-	    "ntmend.mode=menu quiet console=ttyS0,115200n8 console=tty0")
+	    "${NTM_BOOT_CMDLINE:-ntmend.mode=menu quiet console=ttyS0,115200n8 console=tty0}")
 	windev=(-device "ide-hd,drive=win,bus=ide.0")
 	bootidx=""
 	;;

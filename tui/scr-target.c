@@ -85,7 +85,8 @@ target_scan(struct target_state *st)
 			size = out_size(p->part.size);
 			if (p->is_windows) {
 				v = identity_version(&p->id);
-				tui_list_add(&st->l, p->state != 0 ? TUI_WARN :
+				tui_list_add(&st->l, (p->state &
+				    ~VOL_READONLY) != 0 ? TUI_WARN :
 				    TUI_NORMAL, "%s  %s  %s %s  %s%s",
 				    st->specs[st->nspecs], p->id.computer_name
 				    != NULL ? p->id.computer_name : "?",
@@ -207,8 +208,8 @@ target_draw(struct tui_screen *s, int y, int h, int w)
 	n = tui_wrap(text, w - 4, &lines);
 	for (i = 0; i < n; i++) {
 		if ((int)i < h - 1) {
-			attrset(strncmp(lines[i], "Volume state", 12) == 0 &&
-			    tui_s.t.state != 0 ? tui_attr(TUI_WARN) :
+			attrset((strncmp(lines[i], "Volume state", 12) == 0 &&
+			    (tui_s.t.state & ~VOL_READONLY) != 0) ||
 			    strncmp(lines[i], "warning", 7) == 0 ?
 			    tui_attr(TUI_WARN) : (int)A_NORMAL);
 			tui_put(y + 1 + (int)i, 2, w - 4, lines[i]);

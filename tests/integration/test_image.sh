@@ -164,4 +164,27 @@ boot_noplan() {
 }
 boot_noplan
 
+# The menu on the USB system: a direct boot in menu mode with the serial
+# line as the console (the last console= is /dev/console, where /init
+# starts ntmend), so the menu draws there with TERM=linux. Without a plan
+# on the stick the menu comes up by itself, finds the one Windows
+# installation on the disks and shows step 1 with its computer name.
+menu_boot() {
+	local win=$T/win-menu.img stick=$T/stick-menu.img serial=$T/serial-menu.log rc
+	"$NTM_TOOLS/mkfixture" --computer-name PC-MENU-01 "$win" >/dev/null ||
+	    { not_ok "menu: mkfixture"; return; }
+	cp --sparse=always "$ISO" "$stick"
+	NTM_BOOT_CMDLINE="ntmend.mode=menu quiet console=tty0 console=ttyS0,115200n8" \
+	    NTM_BOOT_UNTIL='PC-MENU-01' NTM_BOOT_TIMEOUT=180 \
+	    "$BOOT" direct "$stick" "$win" "$serial" >"$T/menu-secs"
+	rc=$?
+	check_eq "menu: step 1 on the serial console, the installation found" "$rc" 0
+	[ "$rc" -eq 0 ] && echo "# menu: on the screen after $(cat "$T/menu-secs")s under TCG"
+	check_match "menu: drawn with curses (escape sequences)" \
+	    "$(cat -v "$serial")" '\^\[\[[0-9;]*H.*Windows installation'
+	check_match "menu: step 1's identity" "$(cat "$serial")" "Computer name"
+}
+menu_boot
+
 [ "$nfail" -eq 0 ]
+
