@@ -199,17 +199,26 @@ queue_last_run(struct queue_state *st, enum tui_color *c)
 	const char	*state = jstr(s, "state", "?");
 	char		*line;
 
+	json_t		*v;
+	size_t		 i, failed = 0;
+
 	*c = TUI_NORMAL;
 	if (strcmp(state, "empty") == 0 || strcmp(state, "not-run") == 0)
 		return xstrdup("not run yet");
-	line = xprintf("%s, %lld attempt(s) of %lld%s%s", state,
-	    json_integer_value(json_object_get(s, "attempts")),
-	    json_integer_value(json_object_get(s, "max_attempts")),
+	json_array_foreach(json_object_get(s, "steps"), i, v) {
+		if (json_is_integer(json_object_get(v, "exit_code")) &&
+		    !json_is_true(json_object_get(v, "ok")))
+			failed++;
+	}
+	line = xprintf("%s, %lld attempt(s) of %lld; %zu step(s) failed%s%s",
+	    state, json_integer_value(json_object_get(s, "attempts")),
+	    json_integer_value(json_object_get(s, "max_attempts")), failed,
 	    json_is_true(json_object_get(s, "setup_reset")) ? "; Setup put "
 	    "back" : "; Setup NOT put back",
 	    json_is_true(json_object_get(s, "restarted")) ? "; restarted to "
 	    "finish installing" : "");
-	*c = strcmp(state, "finished") == 0 ? TUI_GOOD : TUI_ERROR;
+	*c = strcmp(state, "finished") == 0 && failed == 0 ? TUI_GOOD :
+	    TUI_ERROR;
 	return line;
 }
 
@@ -272,7 +281,7 @@ queue_show(struct queue_state *st, json_t *v)
 
 	res = queue_result(st, json_integer_value(json_object_get(v, "id")));
 	if (json_object_get(v, "command") != NULL)
-		text = xprintf("Step %02lld, run %lld. in the queue: a "
+		text = xprintf("Step %02lld, number %lld in the run order: a "
 		    "command, run by cmd.exe as SYSTEM after the packages\n\n"
 		    "  %s\n",
 		    json_integer_value(json_object_get(v, "id")),
@@ -280,7 +289,7 @@ queue_show(struct queue_state *st, json_t *v)
 		    jstr(v, "command", "?"));
 	else {
 		why = jstr(v, "why_not", NULL);
-		text = xprintf("Step %02lld, run %lld. in the queue: %s\n\n"
+		text = xprintf("Step %02lld, number %lld in the run order: %s\n\n"
 		    "Package        %s\n"
 		    "KB             %s\n"
 		    "Build          %lld, %s\n"

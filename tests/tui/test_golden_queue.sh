@@ -347,3 +347,47 @@ tui_keys Escape q
 tui_expect "queue: quitting asks (no report saved)" "Quit anyway"
 tui_keys y
 tui_end "queue"
+
+# --- Queue: the last boot's results, as Windows leaves them. ---
+fresh_server
+"$NTMEND" -t "$img" stage add "$T/Windows10.0-KB5033372-x64.cab" \
+    --command "DISM /Online /Cleanup-Image /RestoreHealth" >/dev/null 2>&1
+read -r gen p1 p2 < <("$NTMEND" -t "$img" --json stage ls |
+    jq -r '"\(.generation) \(.queue[0].id) \(.queue[1].id)"')
+p1=$(printf %02d "$p1")
+p2=$(printf %02d "$p2")
+# results.txt and a step's log as run.cmd writes them (cmd.exe's echo:
+# CRLF, %DATE% %TIME%), through a read-write mount of the partition.
+dd if="$img" of="$T/p.img" bs=1M iflag=skip_bytes,count_bytes \
+    skip="$qoff" count="$qsize" conv=sparse status=none
+mkdir -p "$T/rw"
+if ntfs-3g "$T/p.img" "$T/rw"; then
+	t_mounts+=("$T/rw")
+	d='01/10/2024  3:09:01.50'
+	printf '%s\r\n' "attempt	$gen	1	$d" "start	$gen	1	$p1	$d" \
+	    "end	$gen	1	$p1	0	$d" "start	$gen	1	$p2	$d" \
+	    "end	$gen	1	$p2	-2146498529	$d" "finished	$gen	1	$d" \
+	    "reset	$gen	1	0	0	$d" >"$T/rw/ntmend/queue/results.txt"
+	mkdir -p "$T/rw/ntmend/queue/state"
+	printf 'Error: 0x800f081f\r\n' >"$T/rw/ntmend/queue/state/$gen-$p2.log"
+	fusermount -u "$T/rw"
+fi
+dd if="$T/p.img" of="$img" bs=1M oflag=seek_bytes seek="$qoff" \
+    conv=notrunc,sparse status=none
+rm -f "$T/p.img"
+tui_start -t "$img"
+tui_expect "queue results: the menu starts" "Windows installation"
+tui_keys Enter / Next-boot Enter Enter
+tui_expect "queue results: the last boot" \
+    "finished, 1 attempt(s) of 3; 1 step(s) failed; Setup put back"
+tui_expect "queue results: the package ok" "$p1 lcu     ok      KB5033372"
+tui_expect "queue results: the command failed" \
+    "$p2 command FAILED  DISM /Online"
+tui_keys End Enter
+tui_expect "queue results: the failure named" \
+    "result   0x800f081f (CBS_E_SOURCE_MISSING)"
+tui_expect "queue results: its last line of output" \
+    "output   Error: 0x800f081f"
+close "one step"
+tui_keys Escape q
+tui_end "queue results"
