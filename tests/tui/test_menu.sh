@@ -49,11 +49,23 @@ tui new-session -d -x 80 -y 25 "cd '$T' && env TERM=screen LANG=C.UTF-8 \
     '$NTMEND' -t '$img' 2>'$T/tui.err'; echo \$? >'$T/tui.exit'; \
     stty -a >'$T/stty'; sleep 600"
 tui_expect "started again" "Computer name"
-pkill -TERM -f "^$NTMEND -t $img\$" 2>/dev/null ||
-    pkill -TERM -xf "$NTMEND -t $img"
+pkill -TERM -xf "$NTMEND -t $img"
 for i in $(seq 50); do [ -s "$T/stty" ] && break; sleep 0.1; done
 check_eq "SIGTERM: exit status 143" "$(cat "$T/tui.exit")" 143
 check_match "SIGTERM: echo and line editing back" "$(cat "$T/stty")" \
+    "([^-]|^)icanon.*([^-]|^)echo "
+# A crash (SIGSEGV): the terminal comes back before the crash report.
+tui_stop
+rm -f "$T/stty" "$T/tui.exit"
+tui new-session -d -x 80 -y 25 "cd '$T' && env TERM=screen LANG=C.UTF-8 \
+    '$NTMEND' -t '$img' 2>'$T/tui.err'; echo \$? >'$T/tui.exit'; \
+    stty -a >'$T/stty'; sleep 600"
+tui_expect "started a third time" "Computer name"
+pkill -SEGV -xf "$NTMEND -t $img"
+for i in $(seq 100); do [ -s "$T/stty" ] && break; sleep 0.1; done
+check_match "SIGSEGV: the program died of it" "$(cat "$T/tui.exit")" \
+    '^(139|1|134)$'
+check_match "SIGSEGV: echo and line editing back" "$(cat "$T/stty")" \
     "([^-]|^)icanon.*([^-]|^)echo "
 tui_stop
 check_eq "nothing written" "$(sha256sum <"$img")" "$sum0"
