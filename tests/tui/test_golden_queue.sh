@@ -104,6 +104,20 @@ for p in "${differ[@]}"; do
 done
 tui_expect "golden: the source named" "10.0.19045.3803 amd64 from DESKTOP-"
 
+# p: only some paths (verify and apply take them as PATH arguments).
+tui_keys p
+tui_expect "golden p: asks for paths" "separated by ';'"
+tui_keys 'Windows\System32\dot3gpui.dll' Enter
+tui_expect "golden p: shown" "Only      Windows\System32\dot3gpui.dll" 60
+tui_expect "golden p: verify of that file only" \
+    "1 files compared: 0 same, 1 differ, 0 missing" 60
+tui_gone "golden p: the others left out" "big.bin"
+tui_keys p
+tui_expect "golden p: asks again" "separated by ';'"
+tui_keys C-u Enter
+tui_expect "golden p: all again" "$summary" 60
+tui_gone "golden p: no restriction shown" "Only      "
+
 # --- Golden: apply, dry run first, with its progress. ---
 tui_keys a
 # (The viewer's title, not the output: the running screen shows the
