@@ -201,10 +201,91 @@ record_step(const char *line, int st, const char *out, double seconds)
 	    "line", line, "exit", st < 0 ? NTM_FAILED : st, "seconds",
 	    seconds, "output", st < 0 ? "cancelled" : out, "journal", j));
 	free(j);
-	if (st >= 0) {
+	/* A refused or failed command changed nothing (rolled back). */
+	if (st >= 0 && st <= NTM_WARN) {
 		tui_s.changed = 1;
 		tui_s.report_saved = 0;
 	}
+}
+
+/* ntmend's command line for cli_exec: the session's target (and its
+ * choice to discard hibernation when hiber is set), --json when json is,
+ * then argv; args holds NTM_TUI_ARGS + 6. Returns the count. */
+static size_t
+run_args(char **args, int json, int hiber, char *const *argv)
+{
+	size_t	n = 0, i;
+
+	args[n++] = (char *)"ntmend";
+	if (json)
+		args[n++] = (char *)"--json";
+	if (tui_s.spec != NULL) {
+		args[n++] = (char *)"-t";
+		args[n++] = tui_s.spec;
+	}
+	if (hiber && tui_s.discard_hiber)
+		args[n++] = (char *)"--remove-hiberfile";
+	for (i = 0; argv[i] != NULL && i < NTM_TUI_ARGS; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	return n;
+}
+
+/*
+ * Run args through the command table in a child: stdin from /dev/null,
+ * stdout to out, stderr to err, and prog (or -1) named to the command in
+ * NTMEND_PROGRESS_FD. A cancel's SIGTERM can reach the child before it
+ * has dropped the menu's handlers (a loaded machine may not run it for a
+ * while): that handler would endwin() on the menu's terminal, so SIGINT
+ * and SIGTERM are held across the fork until the child has the default
+ * action.
+ */
+static pid_t
+run_spawn(char **args, size_t nargs, int out, int err, int prog)
+{
+	sigset_t	 block, oldmask;
+	pid_t		 pid;
+	char		*fdstr;
+	int		 fd, st;
+
+	fflush(stdout);
+	fflush(stderr);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	if ((pid = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (pid != 0) {
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		return pid;
+	}
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	if ((fd = open("/dev/null", O_RDONLY)) >= 0)
+		dup2(fd, STDIN_FILENO);
+	dup2(out, STDOUT_FILENO);
+	dup2(err, STDERR_FILENO);
+	if (prog >= 0) {
+		xasprintf(&fdstr, "%d", prog);
+		setenv("NTMEND_PROGRESS_FD", fdstr, 1);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	st = cli_exec((int)nargs, args, NULL);
+	fflush(NULL);
+	_exit(st);
+}
+
+/* A NULL-terminated list of arguments into argv (NTM_TUI_ARGS + 1). */
+static void
+run_vargs(char **argv, va_list ap)
+{
+	size_t	n = 0;
+
+	while (n < NTM_TUI_ARGS && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	argv[n] = NULL;
 }
 
 int
@@ -212,26 +293,16 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 {
 	char		*args[NTM_TUI_ARGS + 6], *line, *cmdline, *out = NULL;
 	char		*msg;
-	char		 pbuf[4096], *fdstr;
+	char		 pbuf[4096], *tmp;
 	size_t		 nargs = 0, len = 0, cap = 0, plen = 0, i;
 	int		 opipe[2], ppipe[2], st = -1, status, cancelled = 0;
 	struct pollfd	 pfd[3];
 	struct progress	 prog;
-	sigset_t	 block, oldmask;
 	time_t		 started = time(NULL);
 	ssize_t		 r;
 	pid_t		 pid;
 
-	args[nargs++] = (char *)"ntmend";
-	if (tui_s.spec != NULL) {
-		args[nargs++] = (char *)"-t";
-		args[nargs++] = tui_s.spec;
-	}
-	if (tui_s.discard_hiber)
-		args[nargs++] = (char *)"--remove-hiberfile";
-	for (i = 0; argv[i] != NULL && i < NTM_TUI_ARGS; i++)
-		args[nargs++] = argv[i];
-	args[nargs] = NULL;
+	nargs = run_args(args, 0, 1, argv);
 	line = xstrdup(argv[0]);
 	for (i = 1; argv[i] != NULL && i < NTM_TUI_ARGS; i++) {
 		msg = xprintf("%s %s", line, argv[i]);
@@ -244,38 +315,7 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 		tui_target_close();
 	if (pipe(opipe) != 0 || pipe(ppipe) != 0)
 		fatal("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	/* A cancel's SIGTERM can reach the child before it has dropped the
-	 * menu's handlers (a loaded machine may not run it for a while):
-	 * that handler would endwin() on the menu's terminal. Held until
-	 * the child has the default action. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &oldmask);
-	if ((pid = fork()) == -1)
-		fatal("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int	fd = open("/dev/null", O_RDONLY);
-
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		if (fd >= 0)
-			dup2(fd, STDIN_FILENO);
-		dup2(opipe[1], STDOUT_FILENO);
-		dup2(opipe[1], STDERR_FILENO);
-		close(opipe[0]);
-		close(ppipe[0]);
-		xasprintf(&fdstr, "%d", ppipe[1]);
-		setenv("NTMEND_PROGRESS_FD", fdstr, 1);
-		setvbuf(stdout, NULL, _IOLBF, 0);
-		st = cli_exec((int)nargs, args, NULL);
-		fflush(NULL);
-		_exit(st);
-	}
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	pid = run_spawn(args, nargs, opipe[1], opipe[1], ppipe[1]);
 	child = pid;
 	close(opipe[1]);
 	close(ppipe[1]);
@@ -336,19 +376,19 @@ tui_run(const char *title, int flags, char *const *argv, char **output)
 	 * is committed and journaled, and its status is the answer. */
 	if (cancelled && WIFEXITED(status)) {
 		cancelled = 0;
-		fdstr = xprintf("%s%sIt finished before it could be stopped%s",
+		tmp = xprintf("%s%sIt finished before it could be stopped%s",
 		    out, *out != '\0' ? "\n" : "", (flags & TUI_RUN_CHANGES) &&
 		    WEXITSTATUS(status) <= NTM_WARN ? ": what it did stands "
 		    "('Journal and undo' takes it back)." : ".");
 		free(out);
-		out = fdstr;
+		out = tmp;
 	}
 	if (cancelled) {
 		msg = (flags & TUI_RUN_CHANGES) ? recover() :
 		    xstrdup("Cancelled.");
-		fdstr = xprintf("%s%s%s", out, *out != '\0' ? "\n" : "", msg);
+		tmp = xprintf("%s%s%s", out, *out != '\0' ? "\n" : "", msg);
 		free(out);
-		out = fdstr;
+		out = tmp;
 		free(msg);
 	} else if (WIFEXITED(status))
 		st = WEXITSTATUS(status);
@@ -381,14 +421,11 @@ int
 tui_runl(const char *title, int flags, char **output, ...)
 {
 	char	*argv[NTM_TUI_ARGS + 1];
-	size_t	 n = 0;
 	va_list	 ap;
 
 	va_start(ap, output);
-	while (n < NTM_TUI_ARGS && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	run_vargs(argv, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	return tui_run(title, flags, argv, output);
 }
 
@@ -418,21 +455,13 @@ json_t *
 tui_json(char *const *argv, char **cause)
 {
 	char		*args[NTM_TUI_ARGS + 6], *out, *err, *nl;
-	size_t		 nargs = 0, i;
+	size_t		 nargs;
 	int		 opipe[2], epipe[2], status;
 	json_t		*doc;
 	json_error_t	 jerr;
 	pid_t		 pid;
 
-	args[nargs++] = (char *)"ntmend";
-	args[nargs++] = (char *)"--json";
-	if (tui_s.spec != NULL) {
-		args[nargs++] = (char *)"-t";
-		args[nargs++] = tui_s.spec;
-	}
-	for (i = 0; argv[i] != NULL && i < NTM_TUI_ARGS; i++)
-		args[nargs++] = argv[i];
-	args[nargs] = NULL;
+	nargs = run_args(args, 1, 0, argv);
 	attrset(tui_attr(TUI_TITLE));
 	mvhline(LINES - 1, 0, ' ', COLS);
 	tui_put(LINES - 1, 1, COLS - 1, "reading...");
@@ -440,23 +469,7 @@ tui_json(char *const *argv, char **cause)
 	refresh();
 	if (pipe(opipe) != 0 || pipe(epipe) != 0)
 		fatal("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1)
-		fatal("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int	fd = open("/dev/null", O_RDONLY), st;
-
-		if (fd >= 0)
-			dup2(fd, STDIN_FILENO);
-		dup2(opipe[1], STDOUT_FILENO);
-		dup2(epipe[1], STDERR_FILENO);
-		close(opipe[0]);
-		close(epipe[0]);
-		st = cli_exec((int)nargs, args, NULL);
-		fflush(NULL);
-		_exit(st);
-	}
+	pid = run_spawn(args, nargs, opipe[1], epipe[1], -1);
 	close(opipe[1]);
 	close(epipe[1]);
 	/* stdout to its end, then stderr: the child could block only on
@@ -482,13 +495,10 @@ json_t *
 tui_jsonl(char **cause, ...)
 {
 	char	*argv[NTM_TUI_ARGS + 1];
-	size_t	 n = 0;
 	va_list	 ap;
 
 	va_start(ap, cause);
-	while (n < NTM_TUI_ARGS && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	run_vargs(argv, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	return tui_json(argv, cause);
 }
