@@ -115,8 +115,12 @@ main_key(struct tui_screen *s, int key)
 		st->l.sel = (size_t)(key - '1') + 1;
 		return main_key(s, '\r');
 	}
-	if (key == 27 || key == KEY_LEFT)
-		return TUI_KEY_BACK;	/* the loop asks before quitting */
+	/* Esc here would be one Esc too many (or an unknown key's escape
+	 * sequence on a vt100): only q leaves the menu. */
+	if (key == 27 || key == KEY_LEFT) {
+		tui_status(TUI_NORMAL, "this is the main menu: q quits");
+		return TUI_KEY_DONE;
+	}
 	return tui_list_key(&st->l, key, st->h);
 }
 

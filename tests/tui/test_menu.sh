@@ -11,7 +11,7 @@ img="$T/pc.img"
 sum0=$(sha256sum <"$img")
 
 # No colours: TERM=vt100 still draws every screen.
-tui_start -e TERM=vt100 -t "$img"
+tui_start -e TERM=vt100 -e SHELL=/bin/sh -t "$img"
 tui_expect "vt100: step 1" "Computer name"
 tui_keys Enter
 tui_expect "vt100: main menu" "Repair, step by step"
@@ -24,6 +24,17 @@ tui_keys / G o l d e n Enter
 tui_expect "search finds the item" "found 'Golden'"
 tui_keys n
 tui_expect "n: the next match" "found 'Golden'"
+# Esc on the main menu does not quit; the shell escape, and back.
+tui_keys Escape
+tui_expect "Esc on the main menu stays" "this is the main menu: q quits"
+tui_keys / C-u S h e l l Enter Enter
+tui_expect "shell: says how to come back" "'exit' returns to the menu"
+tui_keys -l 'echo HELLO-$((6*7))'
+tui_keys Enter
+tui_expect "shell: runs commands" "HELLO-42"
+tui_keys -l 'exit'
+tui_keys Enter
+tui_expect "shell: exit comes back to the menu" "Repair, step by step"
 tui_keys q
 tui_end "vt100: q without changes quits at once"
 
