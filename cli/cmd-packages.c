@@ -20,20 +20,6 @@ const struct cmd_entry cmd_packages_entry = {
 
 #define PACKAGES_SCHEMA	"ntmend.packages/1"
 
-/* "Installed", "unknown (0x15)", "-" without a CurrentState; caller
- * frees. */
-static char *
-pkg_state(const struct cbs_package *p)
-{
-	const char	*s;
-
-	if (!p->has_state)
-		return xstrdup("-");
-	if ((s = cbs_state_name(p->state)) != NULL)
-		return xstrdup(s);
-	return xprintf("unknown (0x%x)", p->state);
-}
-
 static const char *
 pkg_role(const struct cbs_package *p)
 {
@@ -64,7 +50,7 @@ pkg_json(const struct cbs_package *p)
 	o = json_object();
 	json_object_set_new(o, "name", json_string(p->name));
 	json_object_set_new(o, "version", json_string(p->version));
-	s = pkg_state(p);
+	s = cbs_package_state(p);
 	json_object_set_new(o, "state", p->has_state ? json_string(s) :
 	    json_null());
 	free(s);
@@ -108,7 +94,7 @@ pkg_brief_json(const struct cbs_inventory *inv, ssize_t i)
 	if (i < 0)
 		return json_null();
 	p = &inv->pkgs[i];
-	s = pkg_state(p);
+	s = cbs_package_state(p);
 	o = json_pack("{s:s,s:s,s:o,s:s}", "package", p->name, "version",
 	    p->version, "kb", out_jstr(p->package_id), "state", s);
 	free(s);
@@ -194,7 +180,7 @@ pkg_print_facts(const struct cbs_inventory *inv)
 	    "Version value)");
 	if (inv->ssu >= 0) {
 		p = &inv->pkgs[inv->ssu];
-		s = pkg_state(p);
+		s = cbs_package_state(p);
 		printf(", update %s%s%s (%s)", p->package_id != NULL ?
 		    p->package_id : "", p->package_id != NULL ? " " : "",
 		    p->name, s);
@@ -207,7 +193,7 @@ pkg_print_facts(const struct cbs_inventory *inv)
 		    "by %s\n", inv->components_ss);
 	if (inv->lcu >= 0) {
 		p = &inv->pkgs[inv->lcu];
-		s = pkg_state(p);
+		s = cbs_package_state(p);
 		printf("Cumulative update: %s%s%s (%s)\n", p->package_id !=
 		    NULL ? p->package_id : "", p->package_id != NULL ? " " :
 		    "", p->name, s);
@@ -236,7 +222,7 @@ pkg_print_ls(const struct cbs_inventory *inv)
 	    "MANIFEST", "PACKAGE");
 	for (i = 0; i < inv->npkgs; i++) {
 		p = &inv->pkgs[i];
-		state = pkg_state(p);
+		state = cbs_package_state(p);
 		type = xprintf("%s%s%s%s", p->release_type != NULL ?
 		    p->release_type : "-", pkg_role(p) != NULL ? " (" : "",
 		    pkg_role(p) != NULL ? (p->role & CBS_ROLE_LCU ? "LCU" :

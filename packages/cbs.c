@@ -89,6 +89,18 @@ cbs_state_name(uint32_t state)
 	return NULL;
 }
 
+char *
+cbs_package_state(const struct cbs_package *p)
+{
+	const char	*s;
+
+	if (!p->has_state)
+		return xstrdup("-");
+	if ((s = cbs_state_name(p->state)) != NULL)
+		return xstrdup(s);
+	return xprintf("unknown (0x%x)", p->state);
+}
+
 int
 cbs_state_needs_manifest(uint32_t state)
 {

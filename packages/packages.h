@@ -183,6 +183,10 @@ const char *mum_member_kind_name(enum mum_member_kind);
 /* "Installed", "Install Pending", ...; NULL for a value not in the
  * chart. Static. */
 const char *cbs_state_name(uint32_t state);
+/* A package's state for people: "Installed", "unknown (0x15)", "-"
+ * without a CurrentState; caller frees. */
+struct cbs_package;
+char	*cbs_package_state(const struct cbs_package *);
 /* Does CBS need the package's .mum and .cat in servicing\Packages in this
  * state (everything from Resolved up, pending and broken ones included)?
  * Absent, Resolving and Default ones need nothing. */

@@ -50,19 +50,6 @@ static const char pkg_help[] =
     "updates waiting for a newer servicing stack. r reads the inventory "
     "again. Nothing here changes the volume.";
 
-/* "Installed", "unknown (0x15)", "-"; caller frees. */
-static char *
-pkg_state_text(const struct cbs_package *p)
-{
-	const char	*s;
-
-	if (!p->has_state)
-		return xstrdup("-");
-	if ((s = cbs_state_name(p->state)) != NULL)
-		return xstrdup(s);
-	return xprintf("unknown (0x%x)", p->state);
-}
-
 /* A package's .mum or .cat is not as its state needs. */
 static int
 pkg_damaged(const struct cbs_package *p)
@@ -133,7 +120,7 @@ pkg_add(struct pkg_state *st, size_t i)
 	const char			*role = "";
 	int				 k;
 
-	state = pkg_state_text(p);
+	state = cbs_package_state(p);
 	name = pkg_short(p->name, &lang);
 	if (p->role & CBS_ROLE_LCU)
 		role = " [LCU]";
@@ -202,7 +189,7 @@ pkg_load(struct pkg_state *st)
 	for (i = 0; i < st->inv.npkgs; i++) {
 		p = &st->inv.pkgs[i];
 		ndamaged += pkg_damaged(p);
-		s = pkg_state_text(p);
+		s = cbs_package_state(p);
 		if ((int)strlen(s) > st->wstate)
 			st->wstate = (int)strlen(s);
 		free(s);
@@ -250,7 +237,7 @@ pkg_brief(const struct cbs_inventory *inv, ssize_t i)
 	if (i < 0)
 		return xstrdup("none registered");
 	p = &inv->pkgs[i];
-	s = pkg_state_text(p);
+	s = cbs_package_state(p);
 	n = pkg_short(p->name, NULL);
 	r = xprintf("%s%s%s %s (%s)", p->package_id != NULL ? p->package_id :
 	    "", p->package_id != NULL ? " " : "", n, p->version, s);
@@ -343,7 +330,7 @@ pkg_details(const struct cbs_package *p)
 	char		*t, *d, *state, *time;
 	const char	*hr;
 
-	state = pkg_state_text(p);
+	state = cbs_package_state(p);
 	time = p->install_time != 0 ? out_time(p->install_time, 0) :
 	    xstrdup("-");
 	hr = p->has_last_error ? logscan_hresult_name(p->last_error) : NULL;
