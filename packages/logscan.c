@@ -1744,6 +1744,19 @@ ls_name_cmp(const void *a, const void *b)
 	return strcasecmp(*(char *const *)a, *(char *const *)b);
 }
 
+size_t
+logscan_persist_list(struct vol *vol, char ***names)
+{
+	struct ls_names	ln;
+
+	memset(&ln, 0, sizeof ln);
+	vol_list(vol, LOGSCAN_CBS_DIR, ls_persist_cb, &ln, NULL);
+	if (ln.n > 1)
+		qsort(ln.v, ln.n, sizeof *ln.v, ls_name_cmp);
+	*names = ln.v;
+	return ln.n;
+}
+
 int
 logscan_volume(struct vol *vol, int flags, struct logscan **sp,
     char **cause)
@@ -1756,10 +1769,7 @@ logscan_volume(struct vol *vol, int flags, struct logscan **sp,
 	if (vol == NULL)
 		return set_cause(cause, "no volume");
 	s = logscan_new();
-	memset(&ln, 0, sizeof ln);
-	vol_list(vol, LOGSCAN_CBS_DIR, ls_persist_cb, &ln, NULL);
-	if (ln.n > 1)
-		qsort(ln.v, ln.n, sizeof *ln.v, ls_name_cmp);
+	ln.n = logscan_persist_list(vol, &ln.v);
 	/* Oldest first, so that a success makes what came before history.
 	 * Diagnosis reads only the newest rotated log: CBS rotates at about
 	 * 50 MB, so the newest one and CBS.log hold the recent sessions. */

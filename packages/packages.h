@@ -1049,6 +1049,10 @@ struct logscan {
 
 #define LOGSCAN_RECENT	0x1	/* CBS.log and only the newest CbsPersist
 				   file (diagnosis), not every one */
+/* The rotated CBS logs (CbsPersist_*.log and .cab) in LOGSCAN_CBS_DIR,
+ * oldest first (the names hold the time), at most NTM_MAX_LOG_PERSIST;
+ * *names: caller frees each and the array. */
+size_t	 logscan_persist_list(struct vol *, char ***names);
 /* Scan a volume's logs (missing ones are listed as missing). Free with
  * logscan_free. */
 int	 logscan_volume(struct vol *, int flags, struct logscan **,

@@ -34,7 +34,6 @@
 						   the failure being looked
 						   for */
 #define LOG_CHUNK	((size_t)1 << 20)	/* bytes per read */
-#define LOG_PERSIST	NTM_MAX_LOG_PERSIST	/* CbsPersist files listed */
 #define LOG_WU		"Windows\\WindowsUpdate.log"
 
 /* A log's text: the kept bytes as lines. */
@@ -1145,41 +1144,12 @@ logs_entry(struct logs_state *st, const char *path, int always)
 	e->present = !vs.is_dir;
 }
 
-struct logs_names {
-	char	**v;
-	size_t	  n;
-};
-
-static int
-logs_persist_cb(const struct vol_dirent *de, void *arg)
-{
-	struct logs_names	*ln = arg;
-	size_t			 len = strlen(de->name);
-
-	if (de->is_dir || strncasecmp(de->name, "CbsPersist_", 11) != 0 ||
-	    len < 15 || (strcasecmp(de->name + len - 4, ".log") != 0 &&
-	    strcasecmp(de->name + len - 4, ".cab") != 0) ||
-	    ln->n >= LOG_PERSIST)
-		return 0;
-	ln->v = xreallocarray(ln->v, ln->n + 1, sizeof *ln->v);
-	ln->v[ln->n++] = xstrdup(de->name);
-	return 0;
-}
-
-/* Newest first: the names hold the time they were rotated. */
-static int
-logs_name_cmp(const void *a, const void *b)
-{
-	return strcasecmp(*(char *const *)b, *(char *const *)a);
-}
-
 static void
 logs_load(struct logs_state *st)
 {
-	struct logs_names	 ln;
 	struct log_entry	*e;
-	size_t			 i, sel = st->l.sel;
-	char			*p, *sz;
+	size_t			 i, n, sel = st->l.sel;
+	char			*p, *sz, **names;
 
 	for (i = 0; i < st->n; i++)
 		free(st->e[i].path);
@@ -1195,17 +1165,15 @@ logs_load(struct logs_state *st)
 		return;
 	}
 	logs_entry(st, LOGSCAN_CBS_LOG, 1);
-	memset(&ln, 0, sizeof ln);
-	vol_list(tui_s.t.vol, LOGSCAN_CBS_DIR, logs_persist_cb, &ln, NULL);
-	if (ln.n > 1)
-		qsort(ln.v, ln.n, sizeof *ln.v, logs_name_cmp);
-	for (i = 0; i < ln.n; i++) {
-		p = xprintf("%s\\%s", LOGSCAN_CBS_DIR, ln.v[i]);
+	/* Newest first. */
+	n = logscan_persist_list(tui_s.t.vol, &names);
+	for (i = n; i-- > 0;) {
+		p = xprintf("%s\\%s", LOGSCAN_CBS_DIR, names[i]);
 		logs_entry(st, p, 0);
 		free(p);
-		free(ln.v[i]);
+		free(names[i]);
 	}
-	free(ln.v);
+	free(names);
 	logs_entry(st, LOGSCAN_DISM_LOG, 1);
 	logs_entry(st, LOG_WU, 0);
 	logs_entry(st, LOGSCAN_WU_LOG, 0);
