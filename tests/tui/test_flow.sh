@@ -100,5 +100,13 @@ if [ -n "$rep" ]; then
 	out=$("$NTMEND" report summarize "$T/reports" 2>&1)
 	check_match "report summarize reads the menu's report" "$out" "attention"
 fi
+# The logs archive beside it: logs collect's zip, read with bsdtar.
+tui_keys Down Enter
+tui_expect "logs archive written" "5 Logs archive: done" 120
+tui_keys Escape
+zip=$(ls "$T"/reports/*-logs-*.zip 2>/dev/null | head -1)
+check "logs archive on the stick's folder" test -n "$zip"
+[ -n "$zip" ] && check_match "logs archive holds the diagnosis" \
+    "$(bsdtar -tf "$zip")" "diagnos"
 tui_keys q
 tui_end "quit"
