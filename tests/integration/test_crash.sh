@@ -8,6 +8,8 @@
 # was lost; good logs are replayed into what is written back. Bytes are
 # read through read-only ntfs-3g mounts, values with hivexget.
 source "$(dirname "$0")/../lib.sh"
+# A killed ntmend cannot remove its private hive copies: keep them in $T.
+export TMPDIR=$T
 
 MKF=$NTM_TOOLS/mkfixture
 CFG=Windows/System32/config
