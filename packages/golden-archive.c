@@ -142,7 +142,7 @@ garchive_filters(struct archive *a)
 
 /* A name as it may appear in a one-line cause: control characters shown
  * as '?', long ones cut. Caller frees. */
-static char *
+char *
 gname_show(const char *name)
 {
 	char	*s, *p;
@@ -167,11 +167,34 @@ gname_show(const char *name)
 	return s;
 }
 
+/* libarchive's message for a cause: one line (some end in a newline, and
+ * some quote names from the archive), control characters shown as '?'.
+ * Written into buf, which is returned. */
+static const char *
+garchive_error(struct archive *a, const char *dflt, char *buf, size_t len)
+{
+	const char	*msg;
+	char		*p;
+
+	if ((msg = archive_error_string(a)) == NULL)
+		msg = dflt;
+	snprintf(buf, len, "%s", msg);
+	for (p = buf + strlen(buf); p > buf && (p[-1] == '\n' ||
+	    p[-1] == '\r' || p[-1] == ' '); p--)
+		p[-1] = '\0';
+	for (p = buf; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
+	return buf;
+}
+
 int
 garchive_open(struct golden *g, struct archive **ap, char **cause)
 {
 	struct archive	*a;
 	struct gio	*io;
+	char		 ebuf[256];
 
 	if (g->archive_size == 0)
 		return set_cause(cause, "%s is empty", g->path);
@@ -199,8 +222,8 @@ garchive_open(struct golden *g, struct archive **ap, char **cause)
 		set_cause(cause, "%s cannot be read as an archive (tar, zip, "
 		    "7z, cab; gzip, bzip2, xz or zstd compressed): %s; "
 		    "refused",
-		    g->path, archive_error_string(a) != NULL ?
-		    archive_error_string(a) : "unknown format");
+		    g->path, garchive_error(a, "unknown format", ebuf,
+		    sizeof ebuf));
 		archive_read_free(a);
 		return -1;
 	}
@@ -386,6 +409,7 @@ garchive_next(struct golden *g, struct archive *a, struct gentry *e,
 {
 	struct archive_entry	*ae;
 	const char		*name, *link, *why;
+	char			 ebuf[256];
 	unsigned		 type;
 	int			 r;
 
@@ -399,9 +423,8 @@ garchive_next(struct golden *g, struct archive *a, struct gentry *e,
 		 * that cannot be converted is damage or forgery here. */
 		return set_cause(cause, "%s is damaged or cut short (at entry "
 		    "%u: %s); the archive is refused and nothing was "
-		    "written", g->path, e->ordinal,
-		    archive_error_string(a) != NULL ?
-		    archive_error_string(a) : "unreadable header");
+		    "written", g->path, e->ordinal, garchive_error(a,
+		    "unreadable header", ebuf, sizeof ebuf));
 	}
 	if (e->ordinal > NTM_MAX_GOLDEN_ENTRIES)
 		return set_cause(cause, "%s has more than %u entries, more "
@@ -488,6 +511,7 @@ gdata_block(struct golden *g, struct archive *a, const struct gentry *e,
 	size_t		 n;
 	la_int64_t	 off;
 	uint64_t	 at = d->pos + d->hole + d->blklen;
+	char		 ebuf[256];
 	int		 r;
 
 	r = archive_read_data_block(a, &blk, &n, &off);
@@ -496,8 +520,7 @@ gdata_block(struct golden *g, struct archive *a, const struct gentry *e,
 		n = 0;
 	} else if (r != ARCHIVE_OK)
 		return entry_refuse(g, e, e->name, cause, "cannot be read: %s",
-		    archive_error_string(a) != NULL ?
-		    archive_error_string(a) : "damaged data");
+		    garchive_error(a, "damaged data", ebuf, sizeof ebuf));
 	if (off < 0 || (uint64_t)off < at) {
 		if (d->eof)
 			off = (la_int64_t)at;

@@ -170,12 +170,15 @@ mfail(struct mparse *m, char **cause, const char *what)
 	    "refused", m->g->path, m->lineno, what);
 }
 
+/* A source string: shown by verify and in golden_check_source's cause,
+ * so an escape sequence in a manifest from elsewhere must not reach the
+ * terminal (gname_show). */
 static char *
 mstrdup(json_t *o, const char *key)
 {
 	const char	*s = json_string_value(json_object_get(o, key));
 
-	return s != NULL ? xstrdup(s) : NULL;
+	return s != NULL ? gname_show(s) : NULL;
 }
 
 static int
@@ -191,10 +194,13 @@ parse_header(struct mparse *m, json_t *o, char **cause)
 	s = json_string_value(json_object_get(o, "schema"));
 	if (s == NULL || strncmp(s, "ntmend.golden/", 14) != 0)
 		return mfail(m, cause, "is not an ntmend golden manifest");
-	if (strcmp(s, GOLDEN_SCHEMA) != 0)
-		return set_cause(cause, "%s: manifest schema %s is not %s: "
-		    "made by another version of ntmend", g->path, s,
-		    GOLDEN_SCHEMA);
+	if (strcmp(s, GOLDEN_SCHEMA) != 0) {
+		path = gname_show(s);
+		set_cause(cause, "%s: manifest schema %s is not %s: made by "
+		    "another version of ntmend", g->path, path, GOLDEN_SCHEMA);
+		free(path);
+		return -1;
+	}
 	if (!json_is_object(src = json_object_get(o, "source")))
 		return mfail(m, cause, "has no source");
 	g->src.product = mstrdup(src, "product");
@@ -264,8 +270,10 @@ parse_item(struct mparse *m, json_t *o, char **cause)
 	if ((s = json_string_value(json_object_get(o, "path"))) == NULL)
 		return mfail(m, cause, "has no path");
 	if ((path = golden_path_check(s, &why)) == NULL) {
+		c = gname_show(s);
 		set_cause(cause, "%s: manifest line %zu: '%s' %s; the archive "
-		    "is refused", g->path, m->lineno, s, why);
+		    "is refused", g->path, m->lineno, c, why);
+		free(c);
 		return -1;
 	}
 	if (*path == '\0') {
