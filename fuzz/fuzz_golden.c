@@ -25,16 +25,11 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* One temp file per process, rewritten for each input: golden_open takes
- * a path. */
+/* golden_open takes a path: one temp file name per process, written for
+ * each input and removed after it (libFuzzer ends a timed run without
+ * atexit handlers, so a file kept between inputs would be left in
+ * TMPDIR). */
 static char	*fuzz_path;
-
-static void
-fuzz_unlink(void)
-{
-	if (fuzz_path != NULL)
-		unlink(fuzz_path);
-}
 
 static void
 check_cause(const char *cause)
@@ -68,7 +63,6 @@ write_input(const uint8_t *data, size_t size)
 		if ((fd = mkstemp(fuzz_path)) == -1)
 			abort();
 		close(fd);
-		atexit(fuzz_unlink);
 	}
 	if ((f = fopen(fuzz_path, "wb")) == NULL)
 		abort();
@@ -98,6 +92,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ok) {
 		check_cause(cause);
 		free(cause);
+		unlink(fuzz_path);
 		return 0;
 	}
 
@@ -151,5 +146,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(cause);
 	}
 	golden_free(g);
+	unlink(fuzz_path);
 	return 0;
 }

@@ -27,15 +27,10 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* One temp file per process, rewritten for each input. */
+/* One temp file name per process, written for each input and removed
+ * after it (libFuzzer ends a timed run without atexit handlers, so a
+ * file kept between inputs would be left in TMPDIR). */
 static char	*fuzz_path;
-
-static void
-fuzz_unlink(void)
-{
-	if (fuzz_path != NULL)
-		unlink(fuzz_path);
-}
 
 static void
 check_cause(const char *cause)
@@ -59,7 +54,6 @@ write_input(const uint8_t *data, size_t size)
 		if ((fd = mkstemp(fuzz_path)) == -1)
 			abort();
 		close(fd);
-		atexit(fuzz_unlink);
 	}
 	if ((f = fopen(fuzz_path, "wb")) == NULL)
 		abort();
@@ -88,6 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ok) {
 		check_cause(cause);
 		free(cause);
+		unlink(fuzz_path);
 		return 0;
 	}
 
@@ -113,5 +108,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	stage_expand_free(x);
+	unlink(fuzz_path);
 	return 0;
 }
