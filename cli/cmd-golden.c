@@ -227,7 +227,7 @@ run_close(struct golden_run *r)
 }
 
 static int
-run_prepare(struct cmd_ctx *ctx, struct golden_run *r, int write,
+run_prepare(struct cmd_ctx *ctx, struct golden_run *r, int apply,
     int argc, char **argv)
 {
 	char	*cause = NULL;
@@ -243,19 +243,21 @@ run_prepare(struct cmd_ctx *ctx, struct golden_run *r, int write,
 		free(cause);
 		return NTM_FAILED;
 	}
-	if ((st = cmd_target_open(ctx, write ? TARGET_WRITE : 0, &r->t)) !=
-	    NTM_OK)
+	if ((st = cmd_target_open(ctx, apply && !ctx->dry_run ? TARGET_WRITE :
+	    0, &r->t)) != NTM_OK)
 		return st;
 	r->topen = 1;
 	if (identity_read(r->t.vol, &r->id, NULL) != 0)
 		memset(&r->id, 0, sizeof r->id);
+	/* An apply is refused, dry run or not: the dry run shows what the
+	 * apply would do. verify only says so. */
 	if (golden_check_source(r->g, r->id.build, r->id.arch, &cause) != 0) {
-		if (write && !ctx->force) {
+		if (apply && !ctx->force) {
 			out_error("golden %s: %s", ctx->argv[1], cause);
 			free(cause);
 			return NTM_FAILED;
 		}
-		if (!ctx->json || write)
+		if (!ctx->json || apply)
 			out_warning("%s", cause);
 		free(cause);
 		cause = NULL;
@@ -267,8 +269,8 @@ run_prepare(struct cmd_ctx *ctx, struct golden_run *r, int write,
 		return NTM_USAGE;
 	}
 	golden_set_hasher(r->g, hash_files, NULL);
-	if (golden_plan(r->g, r->t.vol, write ? 0 : GOLDEN_EXTRAS,
-	    out_progress_cb, &r->pr, &cause) != 0 ||
+	if (golden_plan(r->g, r->t.vol, apply && !ctx->dry_run ? 0 :
+	    GOLDEN_EXTRAS, out_progress_cb, &r->pr, &cause) != 0 ||
 	    golden_check(r->g, out_progress_cb, &r->pr, &cause) != 0) {
 		out_progress_end(&r->pr);
 		out_error("golden %s: %s", ctx->argv[1], cause);
@@ -373,7 +375,7 @@ golden_apply_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc < 1)
 		return golden_usage();
-	if ((st = run_prepare(ctx, &r, !ctx->dry_run, argc, argv)) !=
+	if ((st = run_prepare(ctx, &r, 1, argc, argv)) !=
 	    NTM_OK) {
 		run_close(&r);
 		return st;

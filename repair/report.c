@@ -127,19 +127,25 @@ report_write(const char *dir, json_t *doc, char **jsonpath, char **cause)
 	struct tm	 tm;
 	time_t		 now;
 	char		 stamp[32], *name, *base, *path, *text, *js;
+	json_t		*first;
 	int		 ret = -1;
 
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		return set_cause(cause, "cannot create the report folder %s: "
 		    "%s", dir, strerror(errno));
 	json_object_set_new(doc, "schema", json_string(REPORT_SCHEMA));
+	/* The schema first in the file, as in every document ntmend prints,
+	 * so that a reader sees the version before anything else. */
+	first = json_pack("{s:s}", "schema", REPORT_SCHEMA);
+	json_object_update(first, doc);
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	name = report_safe_name(jget(doc, "pc"));
 	base = xprintf("%s/%s-%s", dir, name, stamp);
 	free(name);
-	js = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	js = json_dumps(first, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(first);
 	text = report_text(doc);
 	path = xprintf("%s.json", base);
 	if (file_write_all(path, js, strlen(js), cause) != 0)

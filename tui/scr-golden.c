@@ -508,14 +508,18 @@ gold_set_paths(struct gold_state *st)
 static void
 gold_apply(struct gold_state *st)
 {
-	char	*argv[NTM_GOLDEN_PATHS + 8], *out = NULL;
-	size_t	 n = 0, first;
-	int	 r;
+	char	*argv[NTM_GOLDEN_PATHS + 9], *out = NULL;
+	size_t	 n, first;
+	int	 r, force = 0;
 
 	if (gold_archive == NULL && gold_choose(st, NULL) != 0)
 		return;
+again:
+	n = 0;
 	argv[n++] = (char *)"--dry-run";
 	first = n;
+	if (force)
+		argv[n++] = (char *)"--force";
 	argv[n++] = (char *)"golden";
 	argv[n++] = (char *)"apply";
 	argv[n++] = gold_archive;
@@ -529,6 +533,19 @@ gold_apply(struct gold_state *st)
 	}
 	if (r != NTM_OK && r != NTM_WARN) {
 		tui_view("Golden apply: refused, nothing was changed", out, 1);
+		/* Another build or architecture: the command's --force, only
+		 * when the technician asks for it knowing what it means. */
+		if (!force && strstr(out, "the archive is from build") !=
+		    NULL && tui_confirm("Golden apply: another build",
+		    "Use this archive anyway (--force)? Its files come from "
+		    "another build or architecture: they may not fit this "
+		    "Windows, and are checked against nothing but the "
+		    "archive. The dry run is shown first.")) {
+			force = 1;
+			free(out);
+			out = NULL;
+			goto again;
+		}
 		goto out;
 	}
 	if (strstr(out, "\nnothing to change") != NULL ||

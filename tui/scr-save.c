@@ -111,7 +111,7 @@ save_report(struct save_state *st)
 	serious = out_findings_count(fs, n);
 	journals = json_array();
 	json_array_foreach(tui_s.steps, i, step) {
-		if ((v = json_object_get(step, "journal")) != NULL)
+		if (json_is_string(v = json_object_get(step, "journal")))
 			json_array_append(journals, v);
 	}
 	doc = json_object();

@@ -97,6 +97,9 @@ if [ -n "$rep" ]; then
 	check_eq "report: finding before" \
 	    "$(jq -r '[.findings_before[].id] | index("update-services-disabled") != null' "$rep")" true
 	check_eq "report: result (undone, so attention)" "$(jq -r .result "$rep")" attention
+	check_eq "report: the schema first" "$(jq -r 'keys_unsorted[0]' "$rep")" schema
+	check_eq "report: journals: the fix's id (the undo made none)" \
+	    "$(jq -c '.journals' "$rep")" "[\"$(jq -r '.steps[0].journal' "$rep")\"]"
 	out=$("$NTMEND" report summarize "$T/reports" 2>&1)
 	check_match "report summarize reads the menu's report" "$out" "attention"
 fi
