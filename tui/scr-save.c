@@ -117,6 +117,9 @@ save_report(struct save_state *st)
 	doc = json_object();
 	json_object_set_new(doc, "plan", json_string("(menu)"));
 	json_object_set_new(doc, "target", json_string(tui_s.spec));
+	json_object_set_new(doc, "started", json_string(s =
+	    out_time(tui_s.started, 1)));
+	free(s);
 	json_object_set_new(doc, "pc", json_string(s = pc_name()));
 	free(s);
 	json_object_set_new(doc, "windows", out_identity_json(&tui_s.id));

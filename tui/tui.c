@@ -298,6 +298,7 @@ tui_main(const char *target, int discard_hiber)
 	tui_s.spec = target != NULL ? xstrdup(target) : NULL;
 	tui_s.discard_hiber = discard_hiber;
 	tui_s.steps = json_array();
+	tui_s.started = time(NULL);
 	if (tui_s.spec != NULL)
 		tui_target_open();
 	catch_signals();

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "repair/repair.h"
 
@@ -74,6 +75,7 @@ struct tui_session {
 					   that keep hive copies reload */
 	struct diag	*diag;		/* the last diagnosis, or NULL */
 	unsigned	 diag_generation;
+	time_t		 started;	/* when the menu started (report) */
 	json_t		*steps;		/* commands run (the report's steps) */
 	json_t		*findings_before; /* first diagnosis, or NULL */
 	json_t		*findings_last;	/* latest diagnosis, or NULL */
