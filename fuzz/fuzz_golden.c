@@ -22,22 +22,9 @@
 
 #include "packages/packages.h"
 #include "util/util.h"
+#include "fuzzlib.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-/* golden_open takes a path: one temp file name per process, written for
- * each input and removed after it (libFuzzer ends a timed run without
- * atexit handlers, so a file kept between inputs would be left in
- * TMPDIR). */
-static char	*fuzz_path;
-
-static void
-check_cause(const char *cause)
-{
-	if (cause == NULL || *cause == '\0' || strchr(cause, '\n') != NULL ||
-	    strchr(cause, '\r') != NULL)
-		abort();
-}
 
 /* A string from the archive that verify prints: no control characters. */
 static void
@@ -49,32 +36,10 @@ check_shown(const char *s)
 	}
 }
 
-static void
-write_input(const uint8_t *data, size_t size)
-{
-	const char	*tmp;
-	FILE		*f;
-	int		 fd;
-
-	if (fuzz_path == NULL) {
-		if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
-			tmp = "/tmp";
-		fuzz_path = xprintf("%s/ntmend-fuzz-golden.XXXXXX", tmp);
-		if ((fd = mkstemp(fuzz_path)) == -1)
-			abort();
-		close(fd);
-	}
-	if ((f = fopen(fuzz_path, "wb")) == NULL)
-		abort();
-	if (size != 0 && fwrite(data, 1, size, f) != size)
-		abort();
-	if (fclose(f) != 0)
-		abort();
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const char			*fuzz_path;
 	struct golden			*g = NULL;
 	const struct golden_source	*src;
 	const struct golden_counts	*c;
@@ -85,12 +50,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t				 i, n;
 	int				 ok;
 
-	write_input(data, size);
+	fuzz_path = fuzz_file("golden", data, size);
 	ok = golden_open(fuzz_path, NULL, NULL, &g, &cause) == 0;
 	if (ok != (g != NULL) || ok == (cause != NULL))
 		abort();
 	if (!ok) {
-		check_cause(cause);
+		fuzz_check_cause(cause);
 		free(cause);
 		unlink(fuzz_path);
 		return 0;
@@ -114,7 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	if (golden_check(g, NULL, NULL, &cause) != 0) {
-		check_cause(cause);
+		fuzz_check_cause(cause);
 		free(cause);
 		cause = NULL;
 	} else if (cause != NULL)
@@ -135,14 +100,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A source check against a build and architecture: passes for a
 	 * plain archive, refuses or accepts with a manifest. */
 	if (golden_check_source(g, 19045, "amd64", &cause) != 0) {
-		check_cause(cause);
+		fuzz_check_cause(cause);
 		free(cause);
 		cause = NULL;
 	}
 	/* Select the first root, as verify does with a path given. */
 	roots = golden_roots(g, &n);
 	if (n > 0 && golden_select(g, roots, 1, &cause) != 0) {
-		check_cause(cause);
+		fuzz_check_cause(cause);
 		free(cause);
 	}
 	golden_free(g);

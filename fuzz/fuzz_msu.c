@@ -24,48 +24,14 @@
 
 #include "packages/packages.h"
 #include "util/util.h"
+#include "fuzzlib.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-/* One temp file name per process, written for each input and removed
- * after it (libFuzzer ends a timed run without atexit handlers, so a
- * file kept between inputs would be left in TMPDIR). */
-static char	*fuzz_path;
-
-static void
-check_cause(const char *cause)
-{
-	if (cause == NULL || *cause == '\0' || strchr(cause, '\n') != NULL ||
-	    strchr(cause, '\r') != NULL)
-		abort();
-}
-
-static void
-write_input(const uint8_t *data, size_t size)
-{
-	const char	*tmp;
-	FILE		*f;
-	int		 fd;
-
-	if (fuzz_path == NULL) {
-		if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
-			tmp = "/tmp";
-		fuzz_path = xprintf("%s/ntmend-fuzz-msu.XXXXXX", tmp);
-		if ((fd = mkstemp(fuzz_path)) == -1)
-			abort();
-		close(fd);
-	}
-	if ((f = fopen(fuzz_path, "wb")) == NULL)
-		abort();
-	if (size != 0 && fwrite(data, 1, size, f) != size)
-		abort();
-	if (fclose(f) != 0)
-		abort();
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const char			*fuzz_path;
 	struct stage_expand		*x = NULL;
 	struct stage_package		*p;
 	const char *const		*notes;
@@ -74,13 +40,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t				 i, n;
 	int				 ok;
 
-	write_input(data, size);
+	fuzz_path = fuzz_file("msu", data, size);
 	paths[0] = fuzz_path;
 	ok = stage_expand(paths, 1, &x, &cause) == 0;
 	if (ok != (x != NULL) || ok == (cause != NULL))
 		abort();
 	if (!ok) {
-		check_cause(cause);
+		fuzz_check_cause(cause);
 		free(cause);
 		unlink(fuzz_path);
 		return 0;

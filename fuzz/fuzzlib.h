@@ -10,7 +10,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "util/util.h"
 
 #define FUZZ_MINIMAL_SIZE	8192
 
@@ -78,6 +83,47 @@ fuzz_minimal(uint8_t *buf)
 	memset(buf, 0, FUZZ_MINIMAL_SIZE);
 	for (i = 0; i < sizeof runs / sizeof runs[0]; i++)
 		memcpy(buf + runs[i].off, runs[i].bytes, runs[i].len);
+}
+
+/*
+ * For parsers that take a path: the input written to one temp file a
+ * process (TMPDIR/ntmend-fuzz-NAME.XXXXXX), rewritten for each input. The
+ * caller removes it after each input (unlink(path)): libFuzzer ends a
+ * timed run without atexit handlers, so a file kept between inputs would
+ * be left behind.
+ */
+static inline const char *
+fuzz_file(const char *name, const uint8_t *data, size_t size)
+{
+	static char	*path;
+	const char	*tmp;
+	FILE		*f;
+	int		 fd;
+
+	if (path == NULL) {
+		if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+			tmp = "/tmp";
+		path = xprintf("%s/ntmend-fuzz-%s.XXXXXX", tmp, name);
+		if ((fd = mkstemp(path)) == -1)
+			abort();
+		close(fd);
+	}
+	if ((f = fopen(path, "wb")) == NULL)
+		abort();
+	if (size != 0 && fwrite(data, 1, size, f) != size)
+		abort();
+	if (fclose(f) != 0)
+		abort();
+	return path;
+}
+
+/* A refusal's cause: one line, never empty. */
+static inline void
+fuzz_check_cause(const char *cause)
+{
+	if (cause == NULL || *cause == '\0' || strchr(cause, '\n') != NULL ||
+	    strchr(cause, '\r') != NULL)
+		abort();
 }
 
 #endif
