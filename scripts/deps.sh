@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config clang
 ntfs-3g ntfs-3g-dev libhivex-dev libhivex-bin libarchive-dev libarchive-tools
 libncurses-dev libssl-dev libxml2-dev libjansson-dev libblkid-dev libcmocka-dev
 attr jq bc time xz-utils fdisk gdisk dosfstools mtools zstd gcab tmux fuse3 util-linux
-procps ncurses-base
+procps ncurses-base openssl
 wine wine64 lld llvm"
 
 missing=""
