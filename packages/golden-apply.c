@@ -926,6 +926,7 @@ struct gapply {
 	EVP_MD_CTX		*md;
 	int			 hashing;
 	uint64_t		 bytes;
+	uint64_t		 total;		/* the ops' new bytes */
 	size_t			 files;
 	golden_progress_fn	 progress;
 	void			*arg;
@@ -979,7 +980,7 @@ apply_end(struct gapply *st, size_t k, char **cause)
 		    "its manifest" : "what was checked");
 	st->bytes += g->ops[k].size;
 	golden_progress_call(st->progress, st->arg, "writing", ++st->files,
-	    g->nops, st->bytes, g->need);
+	    g->nops, st->bytes, st->total);
 	return 0;
 }
 
@@ -1022,7 +1023,7 @@ apply_read(void *arg, size_t i, void *buf, size_t len, char **cause)
 		if (n == 0 && st->off == d->size) {
 			st->bytes += d->size;
 			golden_progress_call(st->progress, st->arg, "writing",
-			    ++st->files, g->nops, st->bytes, g->need);
+			    ++st->files, g->nops, st->bytes, st->total);
 		}
 		return n;
 	}
@@ -1043,6 +1044,10 @@ apply_read(void *arg, size_t i, void *buf, size_t len, char **cause)
 		return apply_end(st, k, cause) == 0 ? 0 : -1;
 	st->off += (uint64_t)n;
 	EVP_DigestUpdate(st->md, buf, (size_t)n);
+	/* A large file moves the bar as it is written, not only at its end
+	 * (the callback shows a few lines a second at most). */
+	golden_progress_call(st->progress, st->arg, "writing", st->files,
+	    g->nops, st->bytes + st->off, st->total);
 	return n;
 }
 
@@ -1091,6 +1096,10 @@ golden_apply(struct golden *g, struct vol *vol, golden_write_fn write,
 	st.cur = SIZE_MAX;
 	st.progress = progress;
 	st.arg = arg;
+	/* The bar counts new bytes (need adds the originals the journal
+	 * keeps, for the free-space check). */
+	for (i = 0; i < g->nops; i++)
+		st.total += g->ops[i].size;
 	if ((st.md = EVP_MD_CTX_new()) == NULL)
 		fatal("out of memory for a digest context");
 	for (i = 0; i < g->nops; i += n) {

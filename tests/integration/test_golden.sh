@@ -432,3 +432,23 @@ check_eq "hostile: verify refuses too" "$?" 4
 check_eq "hostile: image byte-identical" "$(sha256sum <"$T/h.img")" "$hsum"
 vol_list "$T/h.img" "$T/h-after.lst"
 check "hostile: every file on the volume as before" cmp -s "$T/h-before.lst" "$T/h-after.lst"
+
+# --- Progress inside a large file: the menu's bar moves while one big file
+# is written, not only when it ends (the machine lines of
+# NTMEND_PROGRESS_FD: PHASE FILES NFILES BYTES NBYTES). ---
+cp --sparse=always "$good" "$T/big-src.img"
+cp --sparse=always "$good" "$T/big-dst.img"	# big.bin is all that differs
+vol_edit "$T/big-src.img" "head -c 96M /dev/urandom >Windows/System32/big.bin"
+"$NTMEND" -t "$T/big-src.img" golden capture "$T/big.tar.zst" \
+    'Windows\System32\big.bin' >/dev/null 2>&1
+check_eq "large file: captured" "$?" 0
+NTMEND_PROGRESS_FD=3 "$NTMEND" -t "$T/big-dst.img" golden apply \
+    "$T/big.tar.zst" >/dev/null 2>&1 3>"$T/progress"
+check_eq "large file: applied" "$?" 0
+check "large file: the bytes written move before the file is done" \
+    awk -F'\t' '$1 == "writing" && $2 == 0 && $3 == 1 && $4 > 0 && $4 < $5 { n++ }
+	END { exit !(n > 0) }' "$T/progress"
+check "large file: written bytes never go back" \
+    awk -F'\t' '$1 == "writing" { if ($4 < last) exit 1; last = $4 }' \
+    "$T/progress"
+rm -f "$T"/big-*.img
