@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <hivex.h>
+
 #include "hive/hive.h"
 #include "util/util.h"
 
@@ -890,6 +892,79 @@ test_path_split(void **state)
 	assert_null(hive_volume_path((enum hive_id)-1));
 }
 
+/*
+ * wuauserv's Start set to 4 and committed: hive_commit reads the result
+ * back whole. With BITS's ImagePath damaged first (a data length of LEN,
+ * past its cell: hivex_open does not look at values, and hivex_commit
+ * writes the damage through), the commit is refused and names the key.
+ */
+static int
+commit_edit(const char *path, uint32_t len, char **cause)
+{
+	struct hive	*hv;
+	hive_h		*h;
+	hive_node_h	 node;
+	hive_value_h	 v;
+	hive_set_value	 sv;
+	const void	*buf;
+	size_t		 n;
+	uint8_t		 le[4];
+	int		 fd, ret;
+
+	if (len != 0) {
+		assert_non_null(h = hivex_open(path, 0));
+		node = hivex_node_get_child(h, hivex_root(h), "ControlSet001");
+		node = hivex_node_get_child(h, node, "Services");
+		node = hivex_node_get_child(h, node, "BITS");
+		assert_true(node != 0);
+		assert_true((v = hivex_node_get_value(h, node, "ImagePath")) != 0);
+		hivex_close(h);
+		/* A vk cell: size, "vk", name length, then the data length. */
+		le32enc(le, len);
+		assert_true((fd = open(path, O_RDWR)) != -1);
+		assert_int_equal(pwrite(fd, le, 4, (off_t)v + 8), 4);
+		close(fd);
+	}
+	if (hive_open_file_flags(path, HIVE_WRITE, &hv, cause) != 0)
+		return -1;
+	assert_int_equal(hive_key_lookup(hv, "ControlSet001\\Services\\wuauserv",
+	    &node, cause), 0);
+	le32enc(le, 4);
+	sv.key = (char *)"Start";
+	sv.t = hive_t_REG_DWORD;
+	sv.len = sizeof le;
+	sv.value = (char *)le;
+	assert_int_equal(hivex_node_set_value(hive_handle(hv), node, &sv, 0), 0);
+	ret = hive_commit(hv, &buf, &n, cause);
+	hive_close(hv);
+	return ret;
+}
+
+static void
+test_commit_reads_back(void **state)
+{
+	struct tl_dir	*fx = *state;
+	char		*path, *cause = NULL;
+	uint32_t	 lens[] = { 0x2000, 0x100000 };
+	size_t		 i;
+
+	path = tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM");
+	if (commit_edit(path, 0, &cause) != 0)
+		fail_msg("the undamaged hive: %s", cause);
+	/* 0x2000: one cell's worth, checked on the mapped bytes; 0x100000:
+	 * big data, checked by hivex_value_value. */
+	for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		free(tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM"));
+		assert_int_equal(commit_edit(path, lens[i], &cause), -1);
+		assert_non_null(strstr(cause, "does not read back"));
+		assert_non_null(strstr(cause, "BITS: a value cannot be read"));
+		assert_non_null(strstr(cause, "nothing was written"));
+		free(cause);
+		cause = NULL;
+	}
+	free(path);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, tl_setup, tl_teardown)
 
 int
@@ -914,6 +989,7 @@ main(void)
 		T(test_value_get),
 		T(test_rlenvalue),
 		T(test_default_hive),
+		T(test_commit_reads_back),
 		cmocka_unit_test(test_value_format),
 		cmocka_unit_test(test_name_equal),
 		cmocka_unit_test(test_type_names),
