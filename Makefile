@@ -110,7 +110,7 @@ $(ISO): build/release/ntmend $(ISO_SRC)
 # The tests run the ASan+UBSan build; fuzz targets get a short run each.
 # tests/run includes tests/integration/test_image.sh, which boots the image.
 check: deps
-	$(MAKE) V=release all
+	$(MAKE) V=release all benches
 	$(MAKE) V=asan tests
 	$(MAKE) V=fuzz fuzzers
 	$(MAKE) iso
@@ -124,7 +124,7 @@ check-image: iso
 # opens on it; elsewhere (a pipe, CI) info and diagnose show it, and
 # diagnose answers 1 (findings remain): anything above 1 is a failure.
 demo: deps
-	$(MAKE) V=release all
+	$(MAKE) V=release all benches
 	tests/fixture/mkdemo build/demo.img
 	@if [ -t 0 ] && [ -t 1 ]; then \
 		echo "Opening the menu on build/demo.img (q quits)"; \
