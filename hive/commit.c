@@ -46,8 +46,7 @@ walk_name(hive_h *h, hive_node_h node)
  * copy it makes: inline data needs no cell; data in one cell must fit the
  * cell hivex_value_data_cell_offset finds (a used cell where hivex's map
  * has one begin), read on the mapped bytes. Big data chains, and anything
- * that does not pass here, go through hivex_value_value itself. The copies
- * took a third of the walk.
+ * that does not pass here, go through hivex_value_value itself.
  */
 static int
 value_check(hive_h *h, const struct walk_img *img, hive_value_h value)
