@@ -140,33 +140,6 @@ garchive_filters(struct archive *a)
 		archive_read_support_filter_zstd(a);
 }
 
-/* A name as it may appear in a one-line cause: control characters shown
- * as '?', long ones cut. Caller frees. */
-char *
-gname_show(const char *name)
-{
-	char	*s, *p;
-	void	*w;
-	size_t	 len, wlen;
-
-	if (name == NULL)
-		return xstrdup("(no name)");
-	len = strlen(name);
-	if (len > 120)
-		s = xprintf("%.60s...%s", name, name + len - 50);
-	else
-		s = xstrdup(name);
-	/* Bytes that are not UTF-8 would garble the terminal too. */
-	if ((w = utf8_to_utf16le(s, &wlen)) != NULL)
-		free(w);
-	for (p = s; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f ||
-		    (w == NULL && (unsigned char)*p >= 0x80))
-			*p = '?';
-	}
-	return s;
-}
-
 /* libarchive's message for a cause: one line (some end in a newline, and
  * some quote names from the archive), control characters shown as '?'.
  * Written into buf, which is returned. */
@@ -395,7 +368,7 @@ entry_refuse(struct golden *g, const struct gentry *e, const char *name,
 	va_start(ap, fmt);
 	xvasprintf(&why, fmt, ap);
 	va_end(ap);
-	show = gname_show(name);
+	show = utf8_show(name);
 	set_cause(cause, "%s: entry %u '%s' %s; the archive is refused and "
 	    "nothing was written", g->path, e->ordinal, show, why);
 	free(show);

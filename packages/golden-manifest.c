@@ -172,13 +172,13 @@ mfail(struct mparse *m, char **cause, const char *what)
 
 /* A source string: shown by verify and in golden_check_source's cause,
  * so an escape sequence in a manifest from elsewhere must not reach the
- * terminal (gname_show). */
+ * terminal (utf8_show). */
 static char *
 mstrdup(json_t *o, const char *key)
 {
 	const char	*s = json_string_value(json_object_get(o, key));
 
-	return s != NULL ? gname_show(s) : NULL;
+	return s != NULL ? utf8_show(s) : NULL;
 }
 
 static int
@@ -195,7 +195,7 @@ parse_header(struct mparse *m, json_t *o, char **cause)
 	if (s == NULL || strncmp(s, "ntmend.golden/", 14) != 0)
 		return mfail(m, cause, "is not an ntmend golden manifest");
 	if (strcmp(s, GOLDEN_SCHEMA) != 0) {
-		path = gname_show(s);
+		path = utf8_show(s);
 		set_cause(cause, "%s: manifest schema %s is not %s: made by "
 		    "another version of ntmend", g->path, path, GOLDEN_SCHEMA);
 		free(path);
@@ -270,7 +270,7 @@ parse_item(struct mparse *m, json_t *o, char **cause)
 	if ((s = json_string_value(json_object_get(o, "path"))) == NULL)
 		return mfail(m, cause, "has no path");
 	if ((path = golden_path_check(s, &why)) == NULL) {
-		c = gname_show(s);
+		c = utf8_show(s);
 		set_cause(cause, "%s: manifest line %zu: '%s' %s; the archive "
 		    "is refused", g->path, m->lineno, c, why);
 		free(c);

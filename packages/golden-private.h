@@ -168,10 +168,6 @@ int	 golden_unhex(const char *hex, uint8_t sha[32]);
  * separated, "." and empty components gone), caller frees; NULL and
  * *why (static) when refused. */
 char	*golden_path_check(const char *, const char **why);
-/* A name from an archive or its manifest as it may appear in a one-line
- * cause: control characters and bytes that are not UTF-8 shown as '?',
- * long ones cut. Caller frees. */
-char	*gname_show(const char *);
 /* A libarchive reader for ARCHIVE's file descriptor from its start, with
  * only the formats and filters a golden archive or a folder copy can be
  * (tar, zip, 7z, cab; gzip, bzip2, xz, zstd through their libraries,

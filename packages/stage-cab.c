@@ -137,32 +137,6 @@ cab_header_check(const char *path, char **cause)
 	return 0;
 }
 
-/* A refused name as it may appear in a one-line cause: control
- * characters (an escape sequence from a crafted cabinet would reach the
- * terminal) and bytes that are not UTF-8 shown as '?', long ones cut.
- * Caller frees. */
-static char *
-cab_name_show(const char *name)
-{
-	char	*s, *p;
-	void	*w;
-	size_t	 len, wlen;
-
-	len = strlen(name);
-	if (len > 120)
-		s = xprintf("%.60s...%s", name, name + len - 50);
-	else
-		s = xstrdup(name);
-	if ((w = utf8_to_utf16le(s, &wlen)) != NULL)
-		free(w);
-	for (p = s; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f ||
-		    (w == NULL && (unsigned char)*p >= 0x80))
-			*p = '?';
-	}
-	return s;
-}
-
 /* Why an entry name may not be accepted, or NULL. Names are judged as
  * Windows would resolve them: '\' and '/' both separate. */
 static const char *
@@ -295,7 +269,7 @@ cab_scan(const char *path, int want_mum, struct cab_scan *s, char **cause)
 			goto fail;
 		}
 		if ((why = cab_name_problem(name)) != NULL) {
-			shown = cab_name_show(name);
+			shown = utf8_show(name);
 			set_cause(cause, "%s: entry '%s' has %s; refused before "
 			    "anything was written", path, shown, why);
 			free(shown);

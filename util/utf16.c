@@ -120,3 +120,27 @@ utf8_to_utf16le(const char *src, size_t *outlen)
 		*outlen = o;
 	return out;
 }
+
+char *
+utf8_show(const char *s)
+{
+	char	*out, *p;
+	void	*w;
+	size_t	 len, wlen;
+
+	if (s == NULL)
+		return xstrdup("(no name)");
+	len = strlen(s);
+	if (len > 120)
+		out = xprintf("%.60s...%s", s, s + len - 50);
+	else
+		out = xstrdup(s);
+	if ((w = utf8_to_utf16le(out, &wlen)) != NULL)
+		free(w);
+	for (p = out; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f ||
+		    (w == NULL && (unsigned char)*p >= 0x80))
+			*p = '?';
+	}
+	return out;
+}

@@ -92,6 +92,11 @@ char	*utf16le_to_utf8(const void *src, size_t len);
  * without terminator; the buffer ends with a 2-byte NUL. Caller frees.
  * Returns NULL for invalid UTF-8. */
 void	*utf8_to_utf16le(const char *src, size_t *outlen);
+/* An untrusted name as it may appear in a one-line message: control
+ * characters (an escape sequence would reach the terminal) and, in a
+ * string that is not UTF-8, bytes over 0x7f shown as '?'; over 120 bytes
+ * cut in the middle; NULL is "(no name)". Caller frees. */
+char	*utf8_show(const char *s);
 
 /*
  * casefold.c: NUL-terminated UTF-8 names compared as Windows compares file
