@@ -52,14 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_path = fuzz_file("golden", data, size);
 	ok = golden_open(fuzz_path, NULL, NULL, &g, &cause) == 0;
-	if (ok != (g != NULL) || ok == (cause != NULL))
-		abort();
-	if (!ok) {
-		fuzz_check_cause(cause);
-		free(cause);
-		unlink(fuzz_path);
+	if (fuzz_refused(ok, g, cause, fuzz_path))
 		return 0;
-	}
 
 	src = golden_source_of(g);
 	if (src != NULL) {

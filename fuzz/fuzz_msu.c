@@ -43,14 +43,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_path = fuzz_file("msu", data, size);
 	paths[0] = fuzz_path;
 	ok = stage_expand(paths, 1, &x, &cause) == 0;
-	if (ok != (x != NULL) || ok == (cause != NULL))
-		abort();
-	if (!ok) {
-		fuzz_check_cause(cause);
-		free(cause);
-		unlink(fuzz_path);
+	if (fuzz_refused(ok, x, cause, fuzz_path))
 		return 0;
-	}
 
 	p = stage_expand_packages(x, &n);
 	for (i = 0; i < n; i++) {

@@ -126,4 +126,20 @@ fuzz_check_cause(const char *cause)
 		abort();
 }
 
+/* A call's outcome on a fuzz_file input: an object and no cause, or no
+ * object and a one-line cause. 1 for a refusal (its cause freed, the
+ * file removed), 0 when the object is there to look at. */
+static inline int
+fuzz_refused(int ok, const void *obj, char *cause, const char *path)
+{
+	if (ok != (obj != NULL) || ok == (cause != NULL))
+		abort();
+	if (ok)
+		return 0;
+	fuzz_check_cause(cause);
+	free(cause);
+	unlink(path);
+	return 1;
+}
+
 #endif
