@@ -695,6 +695,16 @@ replay_take_base(struct replay *rp, size_t i)
 	le32enc(rp->hive + REGF_TYPE, HIVE_TYPE_PRIMARY);
 }
 
+/* The entry at off of an applied log: checked when the plan was made, so
+ * the same bytes must parse again. */
+static void
+replay_entry(const struct replay_log *lg, size_t off,
+    struct hive_log_entry *e)
+{
+	if (hive_log_entry_reparse(lg->in->buf, lg->in->len, off, e) != 0)
+		fatal("replay: %s entry at %zu vanished", lg->name, off);
+}
+
 /* The size the applied logs leave the hive: the base block (taken from a
  * log when the hive's is bad), then the largest hive bins data size of an
  * applied entry, or the dirty vector's. */
@@ -719,10 +729,7 @@ replay_need(const struct replay *rp)
 			continue;
 		off = LOG_SECTOR;
 		for (j = 0; j < lg->nentries; j++) {
-			if (hive_log_entry_reparse(lg->in->buf, lg->in->len,
-			    off, &e) != 0)
-				fatal("replay: %s entry at %zu vanished",
-				    lg->name, off);
+			replay_entry(lg, off, &e);
 			if (need < HIVE_BASE_BLOCK_SIZE + (size_t)e.hbins_size)
 				need = HIVE_BASE_BLOCK_SIZE +
 				    (size_t)e.hbins_size;
@@ -751,11 +758,7 @@ replay_apply_new(struct replay *rp, struct hive_replay_result *res,
 			continue;
 		off = LOG_SECTOR;
 		for (j = 0; j < lg->nentries; j++) {
-			/* Checked when the plan was made: same bytes. */
-			if (hive_log_entry_reparse(lg->in->buf, lg->in->len,
-			    off, &e) != 0)
-				fatal("replay: %s entry at %zu vanished",
-				    lg->name, off);
+			replay_entry(lg, off, &e);
 			/* Note 9: "A primary file is grown according to the
 			 * Hive bins data size field of a log entry". */
 			replay_grow(rp, HIVE_BASE_BLOCK_SIZE +
