@@ -270,6 +270,8 @@ int	 hive_value_dword(struct hive *, const char *key, const char *name,
 char	*hive_value_format(const struct hive_value *);
 /* "REG_SZ", ..., "REG_UNKNOWN(0x1234)"; caller frees. */
 char	*hive_type_name(uint32_t type);
+/* The same without its "REG_" ("DWORD"), for narrow columns. */
+char	*hive_type_short(uint32_t type);
 
 /* path.c: registry paths as the command line writes them. */
 /* Split "HKLM\SYSTEM\CurrentControlSet\Services" into the hive and the
@@ -430,7 +432,7 @@ char	*pol_entry_describe(const struct pol_entry *);
  * "\n", DWORD/DWORD_BIG_ENDIAN/QWORD in decimal, anything else (and
  * numbers of the wrong size) as hex bytes "01 ff"; caller frees. */
 char	*pol_entry_format(const struct pol_entry *);
-/* "REG_SZ", ..., "REG_UNKNOWN(0x1234)"; caller frees. */
+/* hive_type_name: a .pol entry's types are the registry's. */
 char	*pol_type_name(uint32_t type);
 /* The reverse of pol_entry_format for `pol set`: text to data bytes of a
  * type (strings get their NUL, MULTI_SZ one string per line, numbers in

@@ -684,19 +684,10 @@ pol_entry_action(const struct pol_entry *e, const char **target)
 	return POL_ACTION_SPECIAL;
 }
 
-static const char *pol_type_names[] = {
-	"REG_NONE", "REG_SZ", "REG_EXPAND_SZ", "REG_BINARY", "REG_DWORD",
-	"REG_DWORD_BIG_ENDIAN", "REG_LINK", "REG_MULTI_SZ",
-	"REG_RESOURCE_LIST", "REG_FULL_RESOURCE_DESCRIPTOR",
-	"REG_RESOURCE_REQUIREMENTS_LIST", "REG_QWORD"
-};
-
 char *
 pol_type_name(uint32_t type)
 {
-	if (type < sizeof pol_type_names / sizeof pol_type_names[0])
-		return xstrdup(pol_type_names[type]);
-	return xprintf("REG_UNKNOWN(0x%x)", type);
+	return hive_type_name(type);
 }
 
 /* A growing string. */

@@ -282,3 +282,13 @@ hive_type_name(uint32_t type)
 		return xstrdup(names[type]);
 	return xprintf("REG_UNKNOWN(0x%" PRIx32 ")", type);
 }
+
+char *
+hive_type_short(uint32_t type)
+{
+	char	*t = hive_type_name(type), *s;
+
+	s = xstrdup(t + 4);
+	free(t);
+	return s;
+}

@@ -94,19 +94,6 @@ gp_block(struct gp_state *st, size_t idx)
 	return NULL;
 }
 
-/* "REG_DWORD" without its "REG_", for the narrow column; caller frees. */
-static char *
-gp_type_short(uint32_t type)
-{
-	char	*t = pol_type_name(type), *s;
-
-	if (strncmp(t, "REG_", 4) != 0)
-		return t;
-	s = xstrdup(t + 4);
-	free(t);
-	return s;
-}
-
 static void
 gp_row(struct gp_state *st, size_t i)
 {
@@ -121,7 +108,7 @@ gp_row(struct gp_state *st, size_t i)
 		name[GP_NAME_COLS] = '\0';
 	} else
 		memcpy(name, n, strlen(n) + 1);
-	type = gp_type_short(e->type);
+	type = hive_type_short(e->type);
 	if (pol_entry_action(e, NULL) == POL_ACTION_SET) {
 		data = pol_entry_format(e);
 		for (p = data; *p != '\0'; p++) {

@@ -260,19 +260,6 @@ reg_read_key(struct reg_state *st, char **cause)
 	return 0;
 }
 
-/* "DWORD" for REG_DWORD, "UNKNOWN(0x..)" for others; caller frees. */
-static char *
-reg_type_short(uint32_t type)
-{
-	char	*t = hive_type_name(type), *s;
-
-	if (strncmp(t, "REG_", 4) != 0)
-		return t;
-	s = xstrdup(t + 4);
-	free(t);
-	return s;
-}
-
 /* A value's data as text: numbers in hex and decimal, MULTI_SZ strings
  * joined with '|' (or one per line with multiline), bytes as hex (at
  * most max of them, 0: all); caller frees. */
@@ -509,7 +496,7 @@ reg_build(struct reg_state *st, const char *keep, int value)
 	for (i = 0; i < st->nvals; i++) {
 		v = &st->vals[i];
 		name = reg_pad(*v->name != '\0' ? v->name : "(default)", nw);
-		type = reg_type_short(v->type);
+		type = hive_type_short(v->type);
 		tpad = reg_pad(type, 9);
 		data = reg_data_text(v, 0, NTM_REG_ROW_BYTES);
 		r = tui_list_add(&st->l, TUI_NORMAL, "%s  %s  %s", name, tpad,
