@@ -118,17 +118,45 @@ t_tree_list() {
 	t_umount "$T/mnt"
 }
 
-# t_mount_do IMAGE CMD...: CMD with the Windows partition (3) of IMAGE
+# t_mount_part_do IMAGE PART CMD...: CMD with partition PART of IMAGE
 # mounted read-only at $T/mnt, unmounted (and its copy removed) after, so
 # that ntmend never meets a mounted image.
-t_mount_do() {
-	local img=$1 rc
-	shift
-	t_mount "$img" "$T/mnt" $(t_part "$img" 3) || return 1
+t_mount_part_do() {
+	local img=$1 part=$2 rc
+	shift 2
+	t_mount "$img" "$T/mnt" $(t_part "$img" "$part") || return 1
 	"$@"
 	rc=$?
 	t_umount "$T/mnt"
 	rm -f "$T"/part-*.img
+	return $rc
+}
+
+# t_mount_do IMAGE CMD...: the same with the Windows partition (3).
+t_mount_do() {
+	local img=$1
+	shift
+	t_mount_part_do "$img" 3 "$@"
+}
+
+# t_vol_edit IMAGE PART COMMANDS: run COMMANDS (eval'd in the mount) in a
+# read-write ntfs-3g mount at $T/rw of a copy of partition PART, then
+# write the partition back into the image.
+t_vol_edit() {
+	local img=$1 off size rc
+	read -r off size < <(t_part "$img" "$2")
+	shift 2
+	dd if="$img" of="$T/rw.img" bs=1M iflag=skip_bytes,count_bytes \
+	    skip="$off" count="$size" conv=sparse status=none || return 1
+	mkdir -p "$T/rw"
+	ntfs-3g "$T/rw.img" "$T/rw" || return 1
+	t_mounts+=("$T/rw")
+	(cd "$T/rw" && eval "$*")
+	rc=$?
+	fusermount -u "$T/rw" || return 1
+	dd if="$T/rw.img" of="$img" bs=1M oflag=seek_bytes seek="$off" \
+	    conv=notrunc status=none || return 1
+	rm -f "$T/rw.img"
 	return $rc
 }
 

@@ -46,19 +46,6 @@ evidence() {
 }
 errors() { jq -r '.errors | join("; ")' <"$T/diag.json"; }
 
-# mount_do IMG PART CMD...: CMD with partition PART of IMG mounted
-# read-only at $T/mnt, unmounted after.
-mount_do() {
-	local img=$1 part=$2 rc
-	shift 2
-	t_mount "$img" "$T/mnt" $(t_part "$img" "$part") || return 1
-	"$@"
-	rc=$?
-	t_umount "$T/mnt"
-	rm -f "$T"/part-*.img
-	return $rc
-}
-
 # Every directory and file of the mounted volume, files with size and
 # SHA-256 ("f SIZE SHA256 PATH"), each tool run once over all files.
 tree_list() {
@@ -70,12 +57,12 @@ tree_list() {
 		    <(tr '\0' '\n' <"$T/files0") | sed 's/^/f /'
 	} | LC_ALL=C sort) >"$1"
 }
-tree() { mount_do "$1" 3 tree_list "$2"; }
+tree() { t_mount_do "$1" tree_list "$2"; }
 hives_cp() {
 	mkdir -p "$1" && cp "$T/mnt/$CFG/SYSTEM" "$T/mnt/$CFG/SOFTWARE" \
 	    "$T/mnt/$CFG/COMPONENTS" "$1"
 }
-hives() { mount_do "$1" 3 hives_cp "$2"; }
+hives() { t_mount_do "$1" hives_cp "$2"; }
 sha() { sha256sum <"$1" | cut -c1-64; }
 ccs() { printf 'ControlSet%03d' "$(hivexget "$1" Select Current)"; }
 # has_key HIVE KEY: does the key exist (hivexget lists it)?
@@ -119,7 +106,7 @@ t_umount "$T/dmnt"
 rm -f "$T"/part-*.img
 # The WinRE partition of a healthy image really has room (df through a
 # mount, not ntmend).
-mount_do "$T/healthy.img" 4 df -B1 --output=avail "$T/mnt" >"$T/df"
+t_mount_part_do "$T/healthy.img" 4 df -B1 --output=avail "$T/mnt" >"$T/df"
 check_match "healthy: WinRE partition has 250 MiB free or more (df)" \
     "$(tail -1 "$T/df")" '^ *([3-9][0-9]{8}|2[6-9][0-9]{7}|[0-9]{10,})$'
 
@@ -318,7 +305,7 @@ check_eq "recovery-partition-small: no automatic fix" "$(finding recovery-partit
 check_match "recovery-partition-small: evidence: partition 4, WinRE type, Winre.wim" \
     "$(evidence recovery-partition-small)" 'partition 4: type de94bba4-06d1-4d40-a16a-bfd50179d6ac, .* bytes free, holds Recovery\\WindowsRE\\Winre\.wim'
 free_ntm=$(evidence recovery-partition-small | sed -n 's/.*, \([0-9]*\) bytes free.*/\1/p')
-mount_do "$img" 4 df -B1 --output=avail "$T/mnt" >"$T/df"
+t_mount_part_do "$img" 4 df -B1 --output=avail "$T/mnt" >"$T/df"
 free_df=$(tail -1 "$T/df" | tr -d ' ')
 check_match "recovery-partition-small: df agrees it is under 250 MiB ($free_df)" \
     "$([ "$free_df" -lt $((250 << 20)) ] && echo under)" under

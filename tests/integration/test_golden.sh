@@ -23,26 +23,6 @@ vol_list() {
 	rm -f "$T"/part-*.img
 }
 
-# vol_edit IMG COMMANDS: run COMMANDS in a read-write ntfs-3g mount of a
-# copy of partition 3, then write the partition back into the image.
-vol_edit() {
-	local img=$1 off size rc
-	shift
-	read -r off size < <(t_part "$img" 3)
-	dd if="$img" of="$T/rw.img" bs=1M iflag=skip_bytes,count_bytes \
-	    skip="$off" count="$size" conv=sparse status=none || return 1
-	mkdir -p "$T/rw"
-	ntfs-3g "$T/rw.img" "$T/rw" || return 1
-	t_mounts+=("$T/rw")
-	(cd "$T/rw" && eval "$*")
-	rc=$?
-	fusermount -u "$T/rw" || return 1
-	dd if="$T/rw.img" of="$img" bs=1M oflag=seek_bytes seek="$off" \
-	    conv=notrunc status=none || return 1
-	rm -f "$T/rw.img"
-	return $rc
-}
-
 # quiet COMMAND...: run it without its output (for check_status).
 quiet() { "$@" >/dev/null 2>&1; }
 
@@ -81,13 +61,13 @@ t_umount "$T/gm"
 # sechost.dll's bytes changed in place, so under both its names.
 newsxs=amd64_microsoft-windows-newcomp_31bf3856ad364e35_10.0.19041.3803_none_0123456789abcdef
 newpkg=Package_for_KB5099999~31bf3856ad364e35~amd64~~19041.3803.1.1
-check "add to the healthy image through ntfs-3g" vol_edit "$good" \
+check "add to the healthy image through ntfs-3g" t_vol_edit "$good" 3 \
     "ln Windows/System32/notepad.exe Windows/notepad2.exe &&
      cp 'Windows/servicing/Packages/$cat' 'Windows/servicing/Packages/$newpkg.cat' &&
      echo '<assembly/>' >'Windows/servicing/Packages/$newpkg.mum' &&
      mkdir $SXS/$newsxs && head -c 70000 /dev/urandom >$SXS/$newsxs/new.dll"
 cp --sparse=always "$bad0" "$T/bad1.img"
-check "damage the broken image through ntfs-3g" vol_edit "$T/bad1.img" \
+check "damage the broken image through ntfs-3g" t_vol_edit "$T/bad1.img" 3 \
     "printf 'BROKEN' | dd of=Windows/System32/sechost.dll bs=1 seek=4096 conv=notrunc status=none"
 vol_list "$good" "$T/good.lst"
 cp --sparse=always "$T/bad1.img" "$T/bad.img"
@@ -335,7 +315,7 @@ for a in pk.zip pk.7z pk.tar flat.zip; do
 done
 # An extra file is reported by verify (and left alone by apply).
 cp --sparse=always "$bad0" "$T/x.img"
-vol_edit "$T/x.img" "echo x >Windows/servicing/Packages/stray.mum"
+t_vol_edit "$T/x.img" 3 "echo x >Windows/servicing/Packages/stray.mum"
 out=$("$NTMEND" -t "$T/x.img" --json golden verify "$T/pk.zip")
 check_eq "verify: extra file: exit 1" "$?" 1
 check_eq "verify: extra file named" "$(jq -r '.extra[].path' <<<"$out")" \
@@ -438,7 +418,7 @@ check "hostile: every file on the volume as before" cmp -s "$T/h-before.lst" "$T
 # NTMEND_PROGRESS_FD: PHASE FILES NFILES BYTES NBYTES). ---
 cp --sparse=always "$good" "$T/big-src.img"
 cp --sparse=always "$good" "$T/big-dst.img"	# big.bin is all that differs
-vol_edit "$T/big-src.img" "head -c 96M /dev/urandom >Windows/System32/big.bin"
+t_vol_edit "$T/big-src.img" 3 "head -c 96M /dev/urandom >Windows/System32/big.bin"
 "$NTMEND" -t "$T/big-src.img" golden capture "$T/big.tar.zst" \
     'Windows\System32\big.bin' >/dev/null 2>&1
 check_eq "large file: captured" "$?" 0

@@ -62,16 +62,7 @@ close() {
 # A large file on the healthy PC, so that the apply runs long enough for
 # its progress to be seen (written through a read-write ntfs-3g mount of
 # a copy of the partition, then put back).
-read -r off size < <(t_part "$good" 3)
-dd if="$good" of="$T/rw.img" bs=1M iflag=skip_bytes,count_bytes \
-    skip="$off" count="$size" conv=sparse status=none
-mkdir -p "$T/rw"
-ntfs-3g "$T/rw.img" "$T/rw" && t_mounts+=("$T/rw")
-head -c 200M /dev/urandom >"$T/rw/Windows/System32/big.bin"
-fusermount -u "$T/rw"
-dd if="$T/rw.img" of="$good" bs=1M oflag=seek_bytes seek="$off" \
-    conv=notrunc status=none
-rm -f "$T/rw.img"
+t_vol_edit "$good" 3 "head -c 200M /dev/urandom >Windows/System32/big.bin"
 
 "$NTMEND" -t "$good" golden capture "$T/g.tar.zst" \
     'Windows\System32\dot3gpui.dll' 'Windows\System32\big.bin' \
@@ -368,23 +359,16 @@ p1=$(printf %02d "$p1")
 p2=$(printf %02d "$p2")
 # results.txt and a step's log as run.cmd writes them (cmd.exe's echo:
 # CRLF, %DATE% %TIME%), through a read-write mount of the partition.
-dd if="$img" of="$T/p.img" bs=1M iflag=skip_bytes,count_bytes \
-    skip="$qoff" count="$qsize" conv=sparse status=none
-mkdir -p "$T/rw"
-if ntfs-3g "$T/p.img" "$T/rw"; then
-	t_mounts+=("$T/rw")
-	d='01/10/2024  3:09:01.50'
+queue_results() {
+	local d='01/10/2024  3:09:01.50'
 	printf '%s\r\n' "attempt	$gen	1	$d" "start	$gen	1	$p1	$d" \
 	    "end	$gen	1	$p1	0	$d" "start	$gen	1	$p2	$d" \
 	    "end	$gen	1	$p2	-2146498529	$d" "finished	$gen	1	$d" \
-	    "reset	$gen	1	0	0	$d" >"$T/rw/ntmend/queue/results.txt"
-	mkdir -p "$T/rw/ntmend/queue/state"
-	printf 'Error: 0x800f081f\r\n' >"$T/rw/ntmend/queue/state/$gen-$p2.log"
-	fusermount -u "$T/rw"
-fi
-dd if="$T/p.img" of="$img" bs=1M oflag=seek_bytes seek="$qoff" \
-    conv=notrunc,sparse status=none
-rm -f "$T/p.img"
+	    "reset	$gen	1	0	0	$d" >ntmend/queue/results.txt
+	mkdir -p ntmend/queue/state
+	printf 'Error: 0x800f081f\r\n' >"ntmend/queue/state/$gen-$p2.log"
+}
+t_vol_edit "$img" 2 queue_results
 tui_start -t "$img"
 tui_expect "queue results: the menu starts" "Windows installation"
 tui_keys Enter / Next-boot Enter Enter
