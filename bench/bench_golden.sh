@@ -3,15 +3,18 @@
 # ntmend from an image goldbulk filled) onto a fresh image, against
 # bsdtar -x of the same archive onto an ntfs-3g FUSE mount of an identical
 # image, the ntfs-3g daemon and bsdtar both pinned to CPU 0 (unpinned FUSE
-# timings swing 3x here); ntmend pinned to CPU 0 too, as bench_hash does.
+# timings swing 3x here); ntmend pinned to CPU 0 too, as bench_hash does,
+# and not pinned (as on the PC: its reader thread takes the second CPU).
 # Best of 3 wall times, each run on a fresh copy; CPU time beside it
 # (ntmend's own; bsdtar's plus the daemon's). Then a re-apply after 1% of
 # the files changed in place, and peak RSS for two archive sizes (it must
 # not grow with the archive: data is streamed; what grows is the index,
 # some 200 bytes a file).
-# What bounds the pinned figures: every byte of a full apply is hashed
-# (SHA-256, some 2 GB/s a core with SHA-NI: 0.5 s for 1 GiB) and written
-# into the image's page cache (some 0.5 s for 1 GiB of new pages), and a
+# What bounds the figures: every byte of a full apply is hashed (SHA-256,
+# some 2 GB/s a core with SHA-NI: 0.5 s for 1 GiB; on the reader thread
+# when not pinned) and written into the image's page cache (some 0.5 s
+# for 1 GiB of new pages), the archive is read twice (checked before any
+# write, then applied), and a
 # re-apply hashes every file of the target whose size matches (0.5 s);
 # on the machine these goals were set on, the FUSE extraction took 7-9 s.
 # CPU ratios beside the wall ones: on a shared machine the pinned wall
@@ -43,15 +46,20 @@ make_archive() {
 }
 
 # timed OUT COMMAND...: /usr/bin/time's wall, user, sys, max RSS (KiB).
+# The copy just made is written out first: its writeback would otherwise
+# land in whichever run comes next (up to 0.8 s of noise here).
 timed() {
 	local out=$1
 	shift
+	sync
+	sleep 1
 	/usr/bin/time -f '%e %U %S %M' -o "$out" "$@" >/dev/null
 }
 
 # ntmend full apply onto a fresh copy, best of 3; leaves the last image as
 # $T/applied.img. Prints "wall cpu rss". With a second argument not
-# pinned (the CLI's hashing reads ahead in a thread).
+# pinned: given two CPUs, a thread reads (decompresses and hashes) the
+# archive while the journal writes the volume.
 ntm_full() {
 	local best="" r w u s m pin="taskset -c 0"
 	[ -n "${2:-}" ] && pin=""

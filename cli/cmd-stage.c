@@ -69,7 +69,9 @@ static const uint8_t stage_dir_sd[] = {
 	0x12, 0x00, 0x00, 0x00		/* group */
 };
 
-/* Where the bytes of each journal_batch op come from. */
+/* Where the bytes of each journal_batch op come from: a host file is read
+ * in pieces this big. */
+#define STAGE_READ_CHUNK	((size_t)1 << 20)
 struct stage_src {
 	const char	*file;		/* host file, or NULL */
 	const void	*buf;		/* else these */
@@ -89,6 +91,7 @@ struct stage_apply {
 	size_t			 cur;
 	int			 fd;
 	size_t			 off;
+	uint8_t			*buf;		/* a file's bytes read */
 	char			**changes;
 	size_t			 nchanges;
 };
@@ -121,6 +124,7 @@ apply_free(struct stage_apply *a)
 	free(a->changes);
 	if (a->fd != -1)
 		close(a->fd);
+	free(a->buf);
 	regedit_free(a->re);
 }
 
@@ -172,10 +176,11 @@ apply_text(struct stage_apply *a, const char *path, const char *buf,
 }
 
 static ssize_t
-apply_read(void *arg, size_t i, void *buf, size_t len, char **cause)
+apply_read(void *arg, size_t i, const void **data, char **cause)
 {
 	struct stage_apply	*a = arg;
 	struct stage_src	*s = &a->srcs[i];
+	size_t			 len = STAGE_READ_CHUNK;
 	ssize_t			 r;
 
 	if (i != a->cur) {
@@ -192,11 +197,14 @@ apply_read(void *arg, size_t i, void *buf, size_t len, char **cause)
 	if (s->file == NULL) {
 		if (len > s->len - a->off)
 			len = s->len - a->off;
-		memcpy(buf, (const char *)s->buf + a->off, len);
+		*data = (const char *)s->buf + a->off;
 		a->off += len;
 		return (ssize_t)len;
 	}
-	if ((r = read(a->fd, buf, len)) < 0)
+	if (a->buf == NULL)
+		a->buf = xmalloc(len);
+	*data = a->buf;
+	if ((r = read(a->fd, a->buf, len)) < 0)
 		return set_cause(cause, "%s: %s", s->file, strerror(errno));
 	return r;
 }

@@ -15,7 +15,9 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -910,27 +912,79 @@ golden_need(struct golden *g)
  * one is given: bytes that changed since the check, or an entry damaged
  * where the pre-pass did not hash it, fail the apply and the journal
  * rolls everything back.
+ *
+ * Reading the archive (decompressing, hashing) is as much work as writing
+ * the volume, so given a second CPU a reader thread does it: it runs
+ * ahead through the ops that take their bytes from the archive, putting
+ * pieces into a ring of buffers, while the journal writes the pieces
+ * before them. A piece's buffer is read into again once the journal asks
+ * for the next piece (it has written this one). Handing over is a store
+ * and a spin (a small file is read in microseconds); the reader sleeps
+ * when the ring is full for a while. On one CPU the same reader runs a
+ * piece at a time when the journal asks for one. Only the reader touches
+ * the archive; only the journal's side touches the volume (libntfs-3g is
+ * not thread-safe).
  */
+
+#define RING		8
+/* Spins before a wait sleeps or yields: some 100 us. */
+#define RING_SPINS	5000
+
+struct piece {
+	uint8_t		*buf;
+	size_t		 n;		/* 0: the end of op's bytes */
+	size_t		 op;
+	char		*cause;		/* or the read failed */
+};
 
 struct gapply {
 	struct golden		*g;
 	struct vol		*vol;
-	struct archive		*a;		/* opened when first needed */
-	struct gentry		 e;
-	struct gdata		 d;
-	int			 have;		/* e's data not consumed */
 	size_t			 base;		/* first op of the batch */
 	size_t			 cur;		/* op being read */
 	struct vol_file		*src;		/* or copying from here */
 	uint64_t		 off;		/* in src or the kept bytes */
-	EVP_MD_CTX		*md;
-	int			 hashing;
+	uint8_t			*srcbuf;
+	EVP_MD_CTX		*md;		/* of a copy from src */
+	int			 held;		/* a piece is being written */
 	uint64_t		 bytes;
 	uint64_t		 total;		/* the ops' new bytes */
 	size_t			 files;
 	golden_progress_fn	 progress;
 	void			*arg;
+
+	/* The reader's; the ring is shared. */
+	struct archive		*a;		/* opened when first needed */
+	struct gentry		 e;
+	struct gdata		 d;
+	int			 have;		/* e's data not consumed */
+	size_t			 rop;		/* op the reader is at */
+	int			 rin;		/* rop's bytes begun */
+	atomic_int		 rdone;		/* no more pieces */
+	EVP_MD_CTX		*rmd;
+	struct piece		 ring[RING];
+	size_t			 nring;		/* 1 without the thread */
+	atomic_ulong		 made, taken;	/* pieces */
+	atomic_int		 stop;
+	int			 threaded;
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	int			 sleeping;	/* under lock */
 };
+
+/* Does op k take its bytes from the archive (not kept, not copied)? */
+static int
+from_archive(struct golden *g, size_t k)
+{
+	struct gfile	*f;
+
+	if (g->ops[k].kind != GOLDEN_OP_CREATE &&
+	    g->ops[k].kind != GOLDEN_OP_REPLACE)
+		return 0;
+	f = &g->files[g->opfile[k]];
+	return g->files[f->link].data == NULL && g->opsrc[k] == GOLDEN_NONE;
+}
 
 static int
 apply_seek(struct gapply *st, uint32_t want, char **cause)
@@ -960,39 +1014,227 @@ apply_seek(struct gapply *st, uint32_t want, char **cause)
 	    "archive changed since it was checked", g->path, want);
 }
 
-/* The end of op k's bytes: are they the ones the archive promised? */
+/* Are the bytes hashed into md the ones the archive promised for op k? */
 static int
-apply_end(struct gapply *st, size_t k, char **cause)
+check_sha(struct golden *g, EVP_MD_CTX *md, size_t k, char **cause)
 {
-	struct golden	*g = st->g;
 	struct gfile	*f = &g->files[g->files[g->opfile[k]].link];
 	uint8_t		 sha[32];
 	unsigned int	 dlen;
 
-	if (!st->hashing)
-		return 0;
-	st->hashing = 0;
-	EVP_DigestFinal_ex(st->md, sha, &dlen);
+	EVP_DigestFinal_ex(md, sha, &dlen);
 	if (memcmp(sha, f->sha, 32) != 0)
 		return set_cause(cause, "%s: the archive's bytes for it do not "
 		    "match %s (SHA-256): the archive is damaged or changed "
 		    "while it was applied", g->ops[k].path, g->manifest ?
 		    "its manifest" : "what was checked");
-	st->bytes += g->ops[k].size;
-	golden_progress_call(st->progress, st->arg, "writing", ++st->files,
-	    g->nops, st->bytes, st->total);
 	return 0;
 }
 
+/* The reader: the next piece of the archive's bytes into the ring (a
+ * free slot is there). */
+static void
+reader_step(struct gapply *st)
+{
+	struct golden	*g = st->g;
+	unsigned long	 made = atomic_load(&st->made);
+	struct piece	*pc = &st->ring[made % st->nring];
+	ssize_t		 n;
+
+	pc->n = 0;
+	pc->cause = NULL;
+	if (!st->rin) {
+		while (st->rop < g->nops && !from_archive(g, st->rop))
+			st->rop++;
+		if (st->rop == g->nops) {
+			st->rdone = 1;
+			return;
+		}
+		if (apply_seek(st, g->files[g->files[g->opfile[st->rop]].link].
+		    entry, &pc->cause) != 0)
+			goto post;
+		EVP_DigestInit_ex(st->rmd, EVP_sha256(), NULL);
+		st->rin = 1;
+	}
+	if (!st->have)
+		n = 0;
+	else if ((n = garchive_read(g, st->a, &st->e, &st->d, pc->buf,
+	    GOLDEN_CHUNK, &pc->cause)) == 0)
+		st->have = 0;
+	if (n > 0) {
+		EVP_DigestUpdate(st->rmd, pc->buf, (size_t)n);
+		pc->n = (size_t)n;
+	} else if (n == 0)
+		check_sha(g, st->rmd, st->rop, &pc->cause);
+post:
+	pc->op = st->rop;
+	if (pc->cause != NULL)
+		st->rdone = 1;
+	else if (pc->n == 0) {
+		st->rop++;
+		st->rin = 0;
+	}
+	atomic_store_explicit(&st->made, made + 1, memory_order_release);
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct gapply	*st = arg;
+	int		 i;
+
+	while (!st->rdone) {
+		/* A free slot: the journal is done with its piece. */
+		for (i = 0; atomic_load(&st->made) - atomic_load_explicit(
+		    &st->taken, memory_order_acquire) >= st->nring; i++) {
+			if (atomic_load(&st->stop))
+				return NULL;
+			if (i < RING_SPINS) {
+				__builtin_ia32_pause();
+				continue;
+			}
+			pthread_mutex_lock(&st->lock);
+			while (atomic_load(&st->made) - atomic_load(
+			    &st->taken) >= st->nring &&
+			    !atomic_load(&st->stop)) {
+				st->sleeping = 1;
+				pthread_cond_wait(&st->cond, &st->lock);
+			}
+			st->sleeping = 0;
+			pthread_mutex_unlock(&st->lock);
+		}
+		if (atomic_load(&st->stop))
+			return NULL;
+		reader_step(st);
+	}
+	return NULL;
+}
+
+static void
+reader_wake(struct gapply *st)
+{
+	if (!st->threaded)
+		return;
+	pthread_mutex_lock(&st->lock);
+	if (st->sleeping)
+		pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* The piece the journal was given last is written: its slot is free. */
+static void
+piece_release(struct gapply *st)
+{
+	if (!st->held)
+		return;
+	st->held = 0;
+	atomic_store_explicit(&st->taken, atomic_load(&st->taken) + 1,
+	    memory_order_release);
+	reader_wake(st);
+}
+
+/* The next piece, for op k. */
+static struct piece *
+piece_next(struct gapply *st, size_t k, char **cause)
+{
+	unsigned long	 taken = atomic_load(&st->taken);
+	struct piece	*pc;
+	int		 i = 0;
+
+	if (!st->threaded && atomic_load(&st->made) == taken && !st->rdone)
+		reader_step(st);
+	while (atomic_load_explicit(&st->made, memory_order_acquire) ==
+	    taken) {
+		if (!st->threaded || (st->rdone && atomic_load(&st->made) ==
+		    taken)) {
+			set_cause(cause, "%s: no bytes for %s", st->g->path,
+			    st->g->ops[k].path);
+			return NULL;
+		}
+		if (++i < RING_SPINS)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
+	}
+	pc = &st->ring[taken % st->nring];
+	st->held = 1;
+	if (pc->cause != NULL) {
+		*cause = pc->cause;
+		pc->cause = NULL;
+		return NULL;
+	}
+	if (pc->op != k) {
+		set_cause(cause, "%s: the archive's bytes came for %s, not %s",
+		    st->g->path, st->g->ops[pc->op].path, st->g->ops[k].path);
+		return NULL;
+	}
+	return pc;
+}
+
+static void
+reader_start(struct gapply *st)
+{
+	size_t	i;
+
+	if ((st->rmd = EVP_MD_CTX_new()) == NULL)
+		fatal("out of memory for a digest context");
+	atomic_init(&st->made, 0);
+	atomic_init(&st->taken, 0);
+	atomic_init(&st->stop, 0);
+	atomic_init(&st->rdone, 0);
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	st->nring = one_cpu() ? 1 : RING;
+	for (i = 0; i < st->nring; i++)
+		st->ring[i].buf = xmalloc(GOLDEN_CHUNK);
+	if (st->nring > 1)
+		st->threaded = pthread_create(&st->thread, NULL, reader_main,
+		    st) == 0;
+}
+
+static void
+reader_stop(struct gapply *st)
+{
+	size_t	i;
+
+	if (st->threaded) {
+		atomic_store(&st->stop, 1);
+		pthread_mutex_lock(&st->lock);
+		pthread_cond_signal(&st->cond);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->thread, NULL);
+	}
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
+	for (i = 0; i < RING; i++) {
+		free(st->ring[i].buf);
+		free(st->ring[i].cause);
+	}
+	gentry_clear(&st->e);
+	garchive_close(st->a);
+	EVP_MD_CTX_free(st->rmd);
+}
+
+/* Op k's bytes are all given. */
+static void
+apply_done(struct gapply *st, size_t k)
+{
+	st->bytes += st->g->ops[k].size;
+	golden_progress_call(st->progress, st->arg, "writing", ++st->files,
+	    st->g->nops, st->bytes, st->total);
+}
+
 static ssize_t
-apply_read(void *arg, size_t i, void *buf, size_t len, char **cause)
+apply_read(void *arg, size_t i, const void **data, char **cause)
 {
 	struct gapply		*st = arg;
 	struct golden		*g = st->g;
 	struct gfile		*f, *d;
+	struct piece		*pc;
 	size_t			 k = st->base + i;
 	ssize_t			 n;
 
+	piece_release(st);
 	f = &g->files[g->opfile[k]];
 	d = &g->files[f->link];
 	if (k != st->cur) {
@@ -1001,49 +1243,50 @@ apply_read(void *arg, size_t i, void *buf, size_t len, char **cause)
 		st->src = NULL;
 		st->cur = k;
 		st->off = 0;
-		st->hashing = d->data == NULL;
-		if (st->hashing)
-			EVP_DigestInit_ex(st->md, EVP_sha256(), NULL);
-		if (d->data != NULL)
-			;
-		else if (g->opsrc[k] != GOLDEN_NONE) {
+		if (d->data == NULL && g->opsrc[k] != GOLDEN_NONE) {
 			st->src = vol_file_open(st->vol,
 			    g->ops[g->opsrc[k]].path, VOL_O_RDONLY, cause);
 			if (st->src == NULL)
 				return -1;
-		} else if (apply_seek(st, d->entry, cause) != 0)
-			return -1;
+			EVP_DigestInit_ex(st->md, EVP_sha256(), NULL);
+		}
 	}
 	if (d->data != NULL) {
 		/* Kept and hashed by the pre-pass. */
-		n = d->size - st->off < len ? (ssize_t)(d->size - st->off) :
-		    (ssize_t)len;
-		memcpy(buf, d->data + st->off, (size_t)n);
+		n = d->size - st->off < GOLDEN_CHUNK ?
+		    (ssize_t)(d->size - st->off) : GOLDEN_CHUNK;
+		*data = d->data + st->off;
 		st->off += (uint64_t)n;
-		if (n == 0 && st->off == d->size) {
-			st->bytes += d->size;
-			golden_progress_call(st->progress, st->arg, "writing",
-			    ++st->files, g->nops, st->bytes, st->total);
-		}
+		if (n == 0)
+			apply_done(st, k);
 		return n;
 	}
 	if (st->src != NULL) {
+		/* A copy of a file the volume has right. */
 		if (st->off >= vol_file_size(st->src))
 			n = 0;
-		else if ((n = vol_file_pread(st->src, buf, len, st->off)) <= 0)
+		else if ((n = vol_file_pread(st->src, st->srcbuf,
+		    GOLDEN_CHUNK, st->off)) <= 0)
 			return set_cause(cause, "%s: read failed",
 			    g->ops[g->opsrc[k]].path);
-	} else if (!st->have)
-		n = 0;
-	else if ((n = garchive_read(g, st->a, &st->e, &st->d, buf, len,
-	    cause)) == 0)
-		st->have = 0;
-	if (n < 0)
-		return -1;
-	if (n == 0)
-		return apply_end(st, k, cause) == 0 ? 0 : -1;
+		if (n == 0) {
+			if (check_sha(g, st->md, k, cause) != 0)
+				return -1;
+			apply_done(st, k);
+			return 0;
+		}
+		EVP_DigestUpdate(st->md, st->srcbuf, (size_t)n);
+		*data = st->srcbuf;
+	} else {
+		if ((pc = piece_next(st, k, cause)) == NULL)
+			return -1;
+		if ((n = (ssize_t)pc->n) == 0) {
+			apply_done(st, k);
+			return 0;
+		}
+		*data = pc->buf;
+	}
 	st->off += (uint64_t)n;
-	EVP_DigestUpdate(st->md, buf, (size_t)n);
 	/* A large file moves the bar as it is written, not only at its end
 	 * (the callback shows a few lines a second at most). */
 	golden_progress_call(st->progress, st->arg, "writing", st->files,
@@ -1102,12 +1345,15 @@ golden_apply(struct golden *g, struct vol *vol, golden_write_fn write,
 		st.total += g->ops[i].size;
 	if ((st.md = EVP_MD_CTX_new()) == NULL)
 		fatal("out of memory for a digest context");
+	st.srcbuf = xmalloc(GOLDEN_CHUNK);
+	reader_start(&st);
 	for (i = 0; i < g->nops; i += n) {
 		n = g->nops - i < GOLDEN_BATCH ? g->nops - i : GOLDEN_BATCH;
 		st.base = i;
 		st.cur = SIZE_MAX;
 		if (write(warg, g->ops + i, n, apply_read, &st, cause) != 0)
 			goto out;
+		piece_release(&st);
 		if (st.src != NULL)
 			vol_file_close(st.src, NULL);
 		st.src = NULL;
@@ -1116,10 +1362,10 @@ golden_apply(struct golden *g, struct vol *vol, golden_write_fn write,
 	}
 	ret = 0;
 out:
+	reader_stop(&st);
 	if (st.src != NULL)
 		vol_file_close(st.src, NULL);
-	gentry_clear(&st.e);
-	garchive_close(st.a);
+	free(st.srcbuf);
 	EVP_MD_CTX_free(st.md);
 	return ret;
 }

@@ -560,10 +560,12 @@ struct golden_op {
 	size_t		 sdlen;
 	uint32_t	 attrs;		/* CREATE, MKDIR: to set, 0: leave */
 };
-/* Op i's new bytes, in order: up to len into buf, 0 at its end, -1 and
- * cause on failure. */
-typedef ssize_t (*golden_read_fn)(void *rarg, size_t i, void *buf,
-	     size_t len, char **cause);
+/* Op i's new bytes, in order: *data points at the next of them (valid
+ * until the next call) and their count is returned; 0 at its end, -1 and
+ * cause on failure. The reader owns the memory, so it can go on with it
+ * (hash it) while the writer writes it. */
+typedef ssize_t (*golden_read_fn)(void *rarg, size_t i, const void **data,
+	     char **cause);
 /* Make n changes in order, reading their bytes from read(rarg, i, ...). */
 typedef int (*golden_write_fn)(void *warg, const struct golden_op *ops,
 	     size_t n, golden_read_fn read, void *rarg, char **cause);

@@ -669,9 +669,10 @@ out:
  * record, so every hard link shows them). */
 static int
 batch_write(struct journal *j, const struct journal_op *op, size_t i,
-    journal_read_fn read, void *arg, uint8_t *buf, char **cause)
+    journal_read_fn read, void *arg, char **cause)
 {
 	struct vol_file	*f;
+	const void	*data;
 	uint64_t	 off = 0;
 	ssize_t		 n;
 
@@ -681,14 +682,14 @@ batch_write(struct journal *j, const struct journal_op *op, size_t i,
 		f = vol_file_open(j->vol, op->path, VOL_O_RDWR, cause);
 	if (f == NULL)
 		return -1;
-	while ((n = read(arg, i, buf, COPY_CHUNK, cause)) > 0) {
+	while ((n = read(arg, i, &data, cause)) > 0) {
 		if (off + (uint64_t)n > op->size) {
 			set_cause(cause, "%s: more bytes than the %llu "
 			    "announced", op->path,
 			    (unsigned long long)op->size);
 			goto fail;
 		}
-		if (vol_file_pwrite(f, buf, (size_t)n, off) != n) {
+		if (vol_file_pwrite(f, data, (size_t)n, off) != n) {
 			set_cause(cause, "%s: write failed at byte %llu",
 			    op->path, (unsigned long long)off);
 			goto fail;
@@ -751,8 +752,7 @@ batch_dir_learn(struct journal *j, struct batch_dir *bd, const char *path)
 
 static int
 batch_do(struct journal *j, const struct journal_op *op, size_t i,
-    journal_read_fn read, void *arg, uint8_t *buf, struct batch_dir *bd,
-    char **cause)
+    journal_read_fn read, void *arg, struct batch_dir *bd, char **cause)
 {
 	int	inherited = 0;
 
@@ -766,7 +766,7 @@ batch_do(struct journal *j, const struct journal_op *op, size_t i,
 		break;
 	case JOURNAL_CREATE:
 	case JOURNAL_REPLACE:
-		if (batch_write(j, op, i, read, arg, buf, cause) != 0)
+		if (batch_write(j, op, i, read, arg, cause) != 0)
 			return -1;
 		if (op->kind == JOURNAL_REPLACE)
 			return 0;
@@ -815,7 +815,6 @@ journal_batch(struct journal *j, const struct journal_op *ops, size_t n,
 	const struct journal_op	*op;
 	struct batch_dir	 bd = { NULL, NULL, 0, 0 };
 	json_t			*rec, *full;
-	uint8_t			*buf = NULL;
 	char			*lines = NULL;
 	size_t			 len = 0, i, first = j->nops + 1;
 	int			 ret = -1;
@@ -854,9 +853,8 @@ journal_batch(struct journal *j, const struct journal_op *ops, size_t n,
 	free(lines);
 	lines = NULL;
 	len = 0;
-	buf = xmalloc(COPY_CHUNK);
 	for (i = 0; i < n; i++) {
-		if (batch_do(j, &ops[i], i, read, arg, buf, &bd, cause) != 0)
+		if (batch_do(j, &ops[i], i, read, arg, &bd, cause) != 0)
 			goto out;
 		j->nchanges++;
 		line_add(&lines, &len, json_pack("{s:I}", "done",
@@ -870,7 +868,6 @@ journal_batch(struct journal *j, const struct journal_op *ops, size_t n,
 out:
 	free(bd.dir);
 	free(bd.sd);
-	free(buf);
 	free(lines);
 	return ret;
 }

@@ -421,8 +421,10 @@ struct journal_op {
 	size_t		 sdlen;
 	uint32_t	 attrs;		/* CREATE, MKDIR: or 0, as created */
 };
-typedef ssize_t (*journal_read_fn)(void *arg, size_t i, void *buf,
-	     size_t len, char **cause);
+/* Op i's next bytes: *data points at them (valid until the next call),
+ * their count is returned; 0 at the op's end, -1 and cause on failure. */
+typedef ssize_t (*journal_read_fn)(void *arg, size_t i, const void **data,
+	     char **cause);
 int	 journal_batch(struct journal *, const struct journal_op *, size_t n,
 	     journal_read_fn read, void *arg, char **cause);
 /* Number of changes made so far. */

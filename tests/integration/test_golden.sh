@@ -432,3 +432,72 @@ check "large file: written bytes never go back" \
     awk -F'\t' '$1 == "writing" { if ($4 < last) exit 1; last = $4 }' \
     "$T/progress"
 rm -f "$T"/big-*.img
+
+# --- An archive too large to keep in memory is read as it is applied (by
+# a thread of its own when there are two CPUs, in turn on one): files of
+# every size around the pieces it is read in (1 MiB), empty ones, a hard
+# link; then the same archive with one byte of its last file changed in
+# the uncompressed tar, which the check before writing does not see (it
+# hashes only what it keeps): the apply fails at that file and is rolled
+# back. ---
+comp='Windows\WinSxS\amd64_bulk_31bf3856ad364e35_10.0.1.1_none_0'
+cdir=$SXS/amd64_bulk_31bf3856ad364e35_10.0.1.1_none_0
+cp --sparse=always "$good" "$T/bulk-src.img"
+t_vol_edit "$T/bulk-src.img" 3 "mkdir -p $cdir && cd $cdir &&
+	: >empty.dll && head -c 1 /dev/urandom >one.dll &&
+	head -c 1048575 /dev/urandom >under.dll &&
+	head -c 1048576 /dev/urandom >exact.dll &&
+	head -c 1048577 /dev/urandom >over.dll &&
+	for i in \$(seq 10 40); do
+		head -c \$((i * 37 * 1024 + i)) /dev/urandom >f\$i.dll
+	done &&
+	ln f20.dll link.dll &&
+	{ head -c 3M /dev/urandom; printf NTMEND-MARK; head -c 1M /dev/urandom; } >zz.dll"
+"$NTMEND" -t "$T/bulk-src.img" golden capture "$T/bulk.tar.zst" "$comp" \
+    >/dev/null 2>"$T/err"
+check_eq "large archive: captured" "$?" 0
+vol_list "$T/bulk-src.img" "$T/bulk-src.lst"
+grep " ./$cdir/" "$T/bulk-src.lst" | awk '{ print $1, $3, $4 }' >"$T/bulk-want"
+check "large archive: more than apply keeps in memory (32 MiB)" \
+    test "$(t_mount_do "$T/bulk-src.img" du -sm "$T/mnt/$cdir" | cut -f1)" -gt 32
+for how in threaded one-cpu; do
+	cp --sparse=always "$good" "$T/bulk-dst.img"
+	pin=""
+	[ "$how" = one-cpu ] && pin="taskset -c 0"
+	$pin "$NTMEND" -t "$T/bulk-dst.img" golden apply "$T/bulk.tar.zst" \
+	    >/dev/null 2>"$T/err"
+	check_eq "large archive ($how): applied" "$?" 0
+	vol_list "$T/bulk-dst.img" "$T/bulk-dst.lst"
+	grep " ./$cdir/" "$T/bulk-dst.lst" | awk '{ print $1, $3, $4 }' \
+	    >"$T/bulk-got"
+	check "large archive ($how): every file's bytes and link count as captured" \
+	    cmp -s "$T/bulk-want" "$T/bulk-got"
+	check_eq "large archive ($how): the hard link is one file" \
+	    "$(vol_ino "$T/bulk-dst.lst" "$cdir/link.dll")" \
+	    "$(vol_ino "$T/bulk-dst.lst" "$cdir/f20.dll")"
+done
+bsdtar -cf "$T/bulk.tar" @"$T/bulk.tar.zst"
+/usr/bin/python3 - "$T/bulk.tar" <<'EOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.find(b"NTMEND-MARK")
+assert i > 0 and b.find(b"NTMEND-MARK", i + 1) < 0
+b[i] ^= 0x20
+open(sys.argv[1], "wb").write(bytes(b))
+EOF
+for how in threaded one-cpu; do
+	cp --sparse=always "$good" "$T/bulk-dst.img"
+	vol_list "$T/bulk-dst.img" "$T/bulk-before.lst"
+	pin=""
+	[ "$how" = one-cpu ] && pin="taskset -c 0"
+	$pin "$NTMEND" -t "$T/bulk-dst.img" golden apply "$T/bulk.tar" \
+	    >/dev/null 2>"$T/err"
+	check_eq "changed bytes ($how): the apply fails" "$?" 4
+	check_match "changed bytes ($how): the file named" "$(cat "$T/err")" \
+	    "zz.dll: the archive's bytes for it do not match its manifest"
+	vol_list "$T/bulk-dst.img" "$T/bulk-after.lst"
+	grep -v ' \./ntmend' "$T/bulk-after.lst" >"$T/bulk-after2.lst"
+	check "changed bytes ($how): rolled back, every file as before" \
+	    cmp -s "$T/bulk-before.lst" "$T/bulk-after2.lst"
+done
+rm -f "$T"/bulk-*.img "$T"/bulk.tar

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +29,7 @@
 
 #include <ntfs-3g/types.h>
 #include <ntfs-3g/attrib.h>
+#include <ntfs-3g/device.h>
 #include <ntfs-3g/inode.h>
 #include <ntfs-3g/layout.h>
 #include <ntfs-3g/mst.h>
@@ -2063,6 +2065,89 @@ test_write_truncate(void **state)
 	free(img);
 }
 
+/*
+ * The device's page cache (device.c): random small and large reads and
+ * writes through the device operations of a partition at an odd offset,
+ * over a region of more pages than the cache holds (so pages are dropped
+ * and read again) whose end is not on a page boundary; every read
+ * compared with a model, and the file read back without the device at
+ * the end. Writes reach the file at once: a second descriptor sees each.
+ */
+static void
+test_device_cache(void **state)
+{
+	struct nt		*t = *state;
+	struct ntfs_device	*dev;
+	const uint64_t		 off0 = 7 * 512;
+	const size_t		 len = 24 * MIB + 1000;
+	uint8_t			*model, *buf, *got;
+	char			*path;
+	size_t			 i, n, off;
+	unsigned		 seed = 11;
+	int			 fd;
+
+	path = nt_path(t, "dev.img");
+	model = xmalloc(len);
+	for (i = 0; i < len; i++)
+		model[i] = (uint8_t)(i * 31 + (i >> 12));
+	assert_true((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) != -1);
+	buf = xcalloc(1, off0);
+	assert_int_equal(pwrite(fd, buf, off0, 0), (ssize_t)off0);
+	assert_int_equal(pwrite(fd, model, len, (off_t)off0), (ssize_t)len);
+	free(buf);
+	buf = xmalloc(512 * 1024);
+	got = xmalloc(512 * 1024);
+
+	dev = vol_device_new(path, off0, 0, 1);
+	assert_int_equal(dev->d_ops->open(dev, O_RDWR), 0);
+	for (i = 0; i < 30000; i++) {
+		switch (rand_r(&seed) % 8) {
+		case 0:		/* a large write */
+			n = 4096 + (size_t)rand_r(&seed) % (300 * 1024);
+			break;
+		case 1:		/* a large read */
+			n = 8193 + (size_t)rand_r(&seed) % (300 * 1024);
+			break;
+		default:	/* small, as libntfs-3g's metadata */
+			n = 1 + (size_t)rand_r(&seed) % 6000;
+			break;
+		}
+		off = (size_t)rand_r(&seed) % len;
+		if (n > len - off)
+			n = len - off;
+		if (i % 2 == 0) {
+			assert_int_equal(dev->d_ops->pread(dev, got, (s64)n,
+			    (s64)off), (s64)n);
+			assert_memory_equal(got, model + off, n);
+			continue;
+		}
+		memset(buf, (int)(i & 0xff), n);
+		assert_int_equal(dev->d_ops->pwrite(dev, buf, (s64)n,
+		    (s64)off), (s64)n);
+		memcpy(model + off, buf, n);
+		/* At once on the file, not only in the cache. */
+		assert_int_equal(pread(fd, got, n, (off_t)(off0 + off)),
+		    (ssize_t)n);
+		assert_memory_equal(got, buf, n);
+	}
+	/* The region ends where the file does: a read there is cut. */
+	assert_int_equal(dev->d_ops->pread(dev, got, 4096, (s64)(len - 10)),
+	    10);
+	assert_memory_equal(got, model + len - 10, 10);
+	assert_int_equal(dev->d_ops->close(dev), 0);
+	vol_device_free(dev);
+
+	free(got);
+	got = xmalloc(len);
+	assert_int_equal(pread(fd, got, len, (off_t)off0), (ssize_t)len);
+	assert_memory_equal(got, model, len);
+	close(fd);
+	free(got);
+	free(buf);
+	free(model);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -2090,6 +2175,7 @@ main(void)
 		T(test_wof),
 		T(test_sd_attrs_set),
 		T(test_write_truncate),
+		T(test_device_cache),
 #undef T
 	};
 
