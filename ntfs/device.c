@@ -41,12 +41,12 @@
  * the device's 4 KiB pages. Writes go to the device as before, at once
  * and in order (what is on the disk after a kill is what was written,
  * as without the cache), and update the pages they cover. Bounded
- * (16 MiB, the least recently used page goes), and only what is read
+ * (8 MiB; a page not read for a while goes), and only what is read
  * takes memory.
  */
 #define VDC_SHIFT	12
 #define VDC_PAGE	((size_t)1 << VDC_SHIFT)
-#define VDC_PAGES	4096
+#define VDC_PAGES	2048
 #define VDC_BUCKETS	8192		/* a power of two */
 #define VDC_SMALL	(2 * VDC_PAGE)	/* larger reads go to the device */
 

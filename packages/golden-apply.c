@@ -916,22 +916,26 @@ golden_need(struct golden *g)
  * Reading the archive (decompressing, hashing) is as much work as writing
  * the volume, so given a second CPU a reader thread does it: it runs
  * ahead through the ops that take their bytes from the archive, putting
- * pieces into a ring of buffers, while the journal writes the pieces
- * before them. A piece's buffer is read into again once the journal asks
- * for the next piece (it has written this one). Handing over is a store
- * and a spin (a small file is read in microseconds); the reader sleeps
- * when the ring is full for a while. On one CPU the same reader runs a
- * piece at a time when the journal asks for one. Only the reader touches
- * the archive; only the journal's side touches the volume (libntfs-3g is
- * not thread-safe).
+ * pieces (a file's bytes, up to 1 MiB at a time) one after the other
+ * into a ring, while the journal writes the pieces before them. A piece's
+ * bytes are read over again once the journal asks for the next piece (it
+ * has written this one). The ring holds some hundreds of small files, so
+ * that the reader can run ahead through a stretch of small files (where
+ * creating them is the work) and the writer through a large one (where
+ * hashing is). Handing over is a store and a spin (a small file is read
+ * in microseconds); the reader sleeps when the ring is full for a while.
+ * On one CPU the same reader runs a piece at a time when the journal asks
+ * for one. Only the reader touches the archive; only the journal's side
+ * touches the volume (libntfs-3g is not thread-safe).
  */
 
-#define RING		8
+#define RING_BYTES	((size_t)8 << 20)
+#define RING_PIECES	512
 /* Spins before a wait sleeps or yields: some 100 us. */
 #define RING_SPINS	5000
 
 struct piece {
-	uint8_t		*buf;
+	size_t		 at;		/* in the ring */
 	size_t		 n;		/* 0: the end of op's bytes */
 	size_t		 op;
 	char		*cause;		/* or the read failed */
@@ -962,15 +966,17 @@ struct gapply {
 	int			 rin;		/* rop's bytes begun */
 	atomic_int		 rdone;		/* no more pieces */
 	EVP_MD_CTX		*rmd;
-	struct piece		 ring[RING];
-	size_t			 nring;		/* 1 without the thread */
+	size_t			 rat;		/* where the next piece goes */
+	uint8_t			*ring;
+	size_t			 ringsize;
+	struct piece		 pieces[RING_PIECES];
 	atomic_ulong		 made, taken;	/* pieces */
 	atomic_int		 stop;
 	int			 threaded;
 	pthread_t		 thread;
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;
-	int			 sleeping;	/* under lock */
+	int			 sleeping, wake;	/* under lock */
 };
 
 /* Does op k take its bytes from the archive (not kept, not copied)? */
@@ -1031,15 +1037,43 @@ check_sha(struct golden *g, EVP_MD_CTX *md, size_t k, char **cause)
 	return 0;
 }
 
-/* The reader: the next piece of the archive's bytes into the ring (a
- * free slot is there). */
-static void
+/* Where in the ring len bytes can go, or -1 while the pieces not yet
+ * written hold it. Pieces go one after the other, starting over at the
+ * ring's start when one would not fit before its end; the bytes in use
+ * never fill the ring whole, so a piece starting where the last one ended
+ * means none are in use. */
+static ssize_t
+ring_room(struct gapply *st, size_t len)
+{
+	unsigned long	 made = atomic_load(&st->made);
+	unsigned long	 taken = atomic_load_explicit(&st->taken,
+	    memory_order_acquire);
+	size_t		 first, at = st->rat;
+
+	if (made - taken >= RING_PIECES)
+		return -1;
+	first = st->pieces[taken % RING_PIECES].at;
+	if (made == taken || at == first)
+		return at + len <= st->ringsize ? (ssize_t)at : 0;
+	if (at > first) {
+		if (at + len <= st->ringsize)
+			return (ssize_t)at;
+		at = 0;
+	}
+	return at + len < first ? (ssize_t)at : -1;
+}
+
+/* The reader: the next piece of the archive's bytes into the ring, if
+ * there is room; 0 if there was not. */
+static int
 reader_step(struct gapply *st)
 {
 	struct golden	*g = st->g;
 	unsigned long	 made = atomic_load(&st->made);
-	struct piece	*pc = &st->ring[made % st->nring];
-	ssize_t		 n;
+	struct piece	*pc = &st->pieces[made % RING_PIECES];
+	struct gfile	*f;
+	size_t		 len;
+	ssize_t		 n, at;
 
 	pc->n = 0;
 	pc->cause = NULL;
@@ -1048,22 +1082,33 @@ reader_step(struct gapply *st)
 			st->rop++;
 		if (st->rop == g->nops) {
 			st->rdone = 1;
-			return;
+			return 1;
 		}
 		if (apply_seek(st, g->files[g->files[g->opfile[st->rop]].link].
-		    entry, &pc->cause) != 0)
+		    entry, &pc->cause) != 0) {
+			pc->at = st->rat;
 			goto post;
+		}
 		EVP_DigestInit_ex(st->rmd, EVP_sha256(), NULL);
 		st->rin = 1;
 	}
+	/* What is left of the file (one byte more at its end, to see it
+	 * end), at most a chunk. */
+	f = &g->files[g->files[g->opfile[st->rop]].link];
+	len = f->size - st->d.pos;
+	len = len == 0 ? 1 : len < GOLDEN_CHUNK ? len : GOLDEN_CHUNK;
+	if ((at = ring_room(st, len)) < 0)
+		return 0;
+	pc->at = (size_t)at;
 	if (!st->have)
 		n = 0;
-	else if ((n = garchive_read(g, st->a, &st->e, &st->d, pc->buf,
-	    GOLDEN_CHUNK, &pc->cause)) == 0)
+	else if ((n = garchive_read(g, st->a, &st->e, &st->d, st->ring +
+	    pc->at, len, &pc->cause)) == 0)
 		st->have = 0;
 	if (n > 0) {
-		EVP_DigestUpdate(st->rmd, pc->buf, (size_t)n);
+		EVP_DigestUpdate(st->rmd, st->ring + pc->at, (size_t)n);
 		pc->n = (size_t)n;
+		st->rat = pc->at + (size_t)n;
 	} else if (n == 0)
 		check_sha(g, st->rmd, st->rop, &pc->cause);
 post:
@@ -1075,37 +1120,33 @@ post:
 		st->rin = 0;
 	}
 	atomic_store_explicit(&st->made, made + 1, memory_order_release);
+	return 1;
 }
 
 static void *
 reader_main(void *arg)
 {
 	struct gapply	*st = arg;
-	int		 i;
+	int		 i = 0;
 
-	while (!st->rdone) {
-		/* A free slot: the journal is done with its piece. */
-		for (i = 0; atomic_load(&st->made) - atomic_load_explicit(
-		    &st->taken, memory_order_acquire) >= st->nring; i++) {
-			if (atomic_load(&st->stop))
-				return NULL;
-			if (i < RING_SPINS) {
-				__builtin_ia32_pause();
-				continue;
-			}
-			pthread_mutex_lock(&st->lock);
-			while (atomic_load(&st->made) - atomic_load(
-			    &st->taken) >= st->nring &&
-			    !atomic_load(&st->stop)) {
-				st->sleeping = 1;
-				pthread_cond_wait(&st->cond, &st->lock);
-			}
-			st->sleeping = 0;
-			pthread_mutex_unlock(&st->lock);
+	while (!st->rdone && !atomic_load(&st->stop)) {
+		if (reader_step(st)) {
+			i = 0;
+			continue;
 		}
-		if (atomic_load(&st->stop))
-			return NULL;
-		reader_step(st);
+		/* The ring is full: the journal is writing what it holds. */
+		if (++i < RING_SPINS) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		pthread_mutex_lock(&st->lock);
+		st->sleeping = 1;
+		while (!st->wake && !atomic_load(&st->stop))
+			pthread_cond_wait(&st->cond, &st->lock);
+		st->sleeping = 0;
+		st->wake = 0;
+		pthread_mutex_unlock(&st->lock);
+		i = 0;
 	}
 	return NULL;
 }
@@ -1116,6 +1157,7 @@ reader_wake(struct gapply *st)
 	if (!st->threaded)
 		return;
 	pthread_mutex_lock(&st->lock);
+	st->wake = 1;
 	if (st->sleeping)
 		pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->lock);
@@ -1142,7 +1184,7 @@ piece_next(struct gapply *st, size_t k, char **cause)
 	int		 i = 0;
 
 	if (!st->threaded && atomic_load(&st->made) == taken && !st->rdone)
-		reader_step(st);
+		(void)reader_step(st);	/* the ring is empty: room */
 	while (atomic_load_explicit(&st->made, memory_order_acquire) ==
 	    taken) {
 		if (!st->threaded || (st->rdone && atomic_load(&st->made) ==
@@ -1156,7 +1198,7 @@ piece_next(struct gapply *st, size_t k, char **cause)
 		else
 			sched_yield();
 	}
-	pc = &st->ring[taken % st->nring];
+	pc = &st->pieces[taken % RING_PIECES];
 	st->held = 1;
 	if (pc->cause != NULL) {
 		*cause = pc->cause;
@@ -1174,8 +1216,6 @@ piece_next(struct gapply *st, size_t k, char **cause)
 static void
 reader_start(struct gapply *st)
 {
-	size_t	i;
-
 	if ((st->rmd = EVP_MD_CTX_new()) == NULL)
 		fatal("out of memory for a digest context");
 	atomic_init(&st->made, 0);
@@ -1184,10 +1224,10 @@ reader_start(struct gapply *st)
 	atomic_init(&st->rdone, 0);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
-	st->nring = one_cpu() ? 1 : RING;
-	for (i = 0; i < st->nring; i++)
-		st->ring[i].buf = xmalloc(GOLDEN_CHUNK);
-	if (st->nring > 1)
+	/* On one CPU a piece at a time: room for one chunk. */
+	st->ringsize = one_cpu() ? GOLDEN_CHUNK : RING_BYTES;
+	st->ring = xmalloc(st->ringsize);
+	if (st->ringsize > GOLDEN_CHUNK)
 		st->threaded = pthread_create(&st->thread, NULL, reader_main,
 		    st) == 0;
 }
@@ -1206,10 +1246,9 @@ reader_stop(struct gapply *st)
 	}
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->cond);
-	for (i = 0; i < RING; i++) {
-		free(st->ring[i].buf);
-		free(st->ring[i].cause);
-	}
+	free(st->ring);
+	for (i = 0; i < RING_PIECES; i++)
+		free(st->pieces[i].cause);
 	gentry_clear(&st->e);
 	garchive_close(st->a);
 	EVP_MD_CTX_free(st->rmd);
@@ -1284,7 +1323,7 @@ apply_read(void *arg, size_t i, const void **data, char **cause)
 			apply_done(st, k);
 			return 0;
 		}
-		*data = pc->buf;
+		*data = st->ring + pc->at;
 	}
 	st->off += (uint64_t)n;
 	/* A large file moves the bar as it is written, not only at its end

@@ -102,6 +102,7 @@ struct golden {
 	golden_hash_fn	 hash;		/* golden_set_hasher's, or NULL */
 	void		*harg;
 	struct golden_source src;
+	struct gscan	*scan;		/* golden_check's pass, running */
 	char		*mapping;	/* plain archives: what maps where */
 	char		**roots;	/* captured paths (volume) */
 	size_t		  nroots;
@@ -140,6 +141,9 @@ struct golden {
 
 /* golden.c: the index. */
 struct golden *golden_new(void);
+/* The archive pass golden_check compares with the manifest, run in a
+ * thread from when golden_open knows there is a manifest. */
+void	 golden_scan_start(struct golden *);
 void	 golden_plan_clear(struct golden *);
 void	 golden_add_warning(struct golden *, const char *, ...)
 	     NTM_PRINTF(2, 3);

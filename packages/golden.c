@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,6 +389,7 @@ golden_free(struct golden *g)
 
 	if (g == NULL)
 		return;
+	golden_scan_stop(g);
 	plan_clear(g);
 	if (g->fd != -1)
 		close(g->fd);
@@ -453,6 +456,7 @@ golden_open(const char *path, golden_progress_fn progress, void *arg,
 	if (!e.is_dir && e.link == NULL && strcmp(e.name, GOLDEN_MANIFEST) ==
 	    0) {
 		g->manifest = 1;
+		golden_scan_start(g);
 		if (gmanifest_read(g, a, &e, cause) != 0)
 			goto fail;
 	} else if (garchive_plain(g, a, &e, progress, arg, cause) != 0)
@@ -581,18 +585,139 @@ hash_ctx(EVP_MD_CTX **md)
 		fatal("OpenSSL has no SHA-256");
 }
 
-/* Check one entry of an archive with a manifest against it. */
+/*
+ * The check before any write: every entry of an archive with a manifest
+ * read (names, types, sizes against the limits, the data decompressed and
+ * counted) and compared with the manifest, in its order. Decompressing is
+ * the work (a tenth of a full apply), and it needs no manifest: a scan
+ * thread that golden_open starts does it while the manifest is parsed and
+ * the target planned, keeping each entry's header and data length;
+ * golden_check compares them. Only the files a small apply writes are then
+ * read again, kept in memory (GOLDEN_STASH), so that apply does not
+ * decompress the archive a third time.
+ */
+struct gscan_entry {
+	struct gentry	 e;
+	uint64_t	 len;		/* data bytes it holds */
+};
+
+struct gscan {
+	struct golden		*g;
+	pthread_t		 thread;
+	atomic_int		 stop;
+	struct gscan_entry	*v;
+	size_t			 n;
+	char			*cause;	/* the scan stopped after v[n - 1] */
+};
+
+static void *
+scan_main(void *arg)
+{
+	struct gscan	*s = arg;
+	struct golden	*g = s->g;
+	struct archive	*a = NULL;
+	struct gentry	 e;
+	struct gdata	 d;
+	uint64_t	 total = 0;
+	int		 r;
+
+	memset(&e, 0, sizeof e);
+	if (garchive_open(g, &a, &s->cause) != 0)
+		goto out;
+	/* The manifest again: the same entry golden_open read. */
+	if ((r = garchive_next(g, a, &e, &s->cause)) <= 0 ||
+	    strcmp(e.name, GOLDEN_MANIFEST) != 0) {
+		if (r >= 0)
+			set_cause(&s->cause, "%s changed since it was opened",
+			    g->path);
+		goto out;
+	}
+	memset(&d, 0, sizeof d);
+	if (garchive_skip(g, a, &e, &d, NULL, &s->cause) != 0)
+		goto out;
+	while (!atomic_load(&s->stop) && (r = garchive_next(g, a, &e,
+	    &s->cause)) > 0) {
+		s->v = xreallocarray(s->v, s->n + 1, sizeof *s->v);
+		s->v[s->n].e = e;
+		memset(&e, 0, sizeof e);
+		e.ordinal = s->v[s->n].e.ordinal;
+		memset(&d, 0, sizeof d);
+		r = garchive_skip(g, a, &s->v[s->n].e, &d, &total, &s->cause);
+		s->v[s->n++].len = d.pos;
+		if (r != 0)
+			break;
+	}
+out:
+	gentry_clear(&e);
+	garchive_close(a);
+	return NULL;
+}
+
+void
+golden_scan_start(struct golden *g)
+{
+	struct gscan	*s;
+
+	s = xcalloc(1, sizeof *s);
+	s->g = g;
+	atomic_init(&s->stop, 0);
+	if (pthread_create(&s->thread, NULL, scan_main, s) != 0) {
+		/* No thread: golden_check scans in its own time. */
+		free(s);
+		return;
+	}
+	g->scan = s;
+}
+
+/* The scan, finished (in this thread if none ran); NULL once taken. */
+static struct gscan *
+scan_take(struct golden *g, int stop)
+{
+	struct gscan	*s = g->scan;
+
+	g->scan = NULL;
+	if (s == NULL) {
+		if (stop)
+			return NULL;
+		s = xcalloc(1, sizeof *s);
+		s->g = g;
+		scan_main(s);
+		return s;
+	}
+	if (stop)
+		atomic_store(&s->stop, 1);
+	pthread_join(s->thread, NULL);
+	return s;
+}
+
+static void
+scan_free(struct gscan *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++)
+		gentry_clear(&s->v[i].e);
+	free(s->v);
+	free(s->cause);
+	free(s);
+}
+
+void
+golden_scan_stop(struct golden *g)
+{
+	scan_free(scan_take(g, 1));
+}
+
+/* One entry against the manifest. */
 static int
-check_entry(struct golden *g, struct archive *a, struct gentry *e,
-    EVP_MD_CTX *md, uint8_t *buf, uint64_t *total, size_t *next,
+check_entry(struct golden *g, const struct gscan_entry *se, size_t *next,
     char **cause)
 {
-	struct gfile	*f, *t;
-	struct gdata	 d;
-	uint8_t		 sha[32];
-	char		*path, *p;
-	unsigned int	 dlen;
-	ssize_t		 n;
+	const struct gentry	*e = &se->e;
+	struct gfile		*f, *t;
+	char			*path, *p;
 
 	if (*e->name == '\0' && e->is_dir)
 		return 0;
@@ -644,79 +769,123 @@ check_entry(struct golden *g, struct archive *a, struct gentry *e,
 		return set_cause(cause, "%s: entry %u '%s' declares %lld "
 		    "bytes, its manifest %llu; refused", g->path, e->ordinal,
 		    e->name, (long long)e->size, (unsigned long long)f->size);
-	memset(&d, 0, sizeof d);
-	if (!f->check || !g->stash)
-		return garchive_skip(g, a, e, &d, total, cause);
-	/* Few bytes to write: keep them (checked), so that apply does not
-	 * read the archive a second time. */
-	f->data = xmalloc(f->size + 1);
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while ((n = garchive_read(g, a, e, &d, f->data + d.pos, f->size -
-	    d.pos + 1, cause)) > 0) {
-		EVP_DigestUpdate(md, f->data + d.pos - n, (size_t)n);
-		if (d.pos > f->size)
-			break;
-	}
-	*total += d.pos;
-	if (n < 0)
-		return -1;
-	EVP_DigestFinal_ex(md, sha, &dlen);
-	if (d.pos != f->size || memcmp(sha, f->sha, 32) != 0)
+	if (se->len != f->size)
 		return set_cause(cause, "%s: entry %u '%s' does not match its "
-		    "manifest (%s): the archive is damaged; refused",
-		    g->path, e->ordinal, e->name, d.pos != f->size ? "size" :
-		    "SHA-256");
+		    "manifest (size): the archive is damaged; refused",
+		    g->path, e->ordinal, e->name);
 	return 0;
+}
+
+/* Keep (and check) the bytes of the files a small apply writes: one pass
+ * up to the last of them. */
+static int
+stash(struct golden *g, char **cause)
+{
+	struct archive	*a = NULL;
+	struct gentry	 e;
+	struct gdata	 d;
+	struct gfile	*f;
+	EVP_MD_CTX	*md;
+	uint32_t	*want, last = 0;
+	uint8_t		 sha[32];
+	unsigned int	 dlen;
+	ssize_t		 n;
+	size_t		 i;
+	int		 r, ret = -1;
+
+	/* Entry ordinal -> the file to keep. */
+	for (i = 0; i < g->nfiles; i++) {
+		f = &g->files[i];
+		if (f->check && !f->is_dir && f->link == (uint32_t)i &&
+		    f->entry > last)
+			last = f->entry;
+	}
+	want = xcalloc((size_t)last + 1, sizeof *want);
+	for (i = 0; i < g->nfiles; i++) {
+		f = &g->files[i];
+		if (f->check && !f->is_dir && f->link == (uint32_t)i)
+			want[f->entry] = (uint32_t)i + 1;
+	}
+	memset(&e, 0, sizeof e);
+	hash_ctx(&md);
+	if (garchive_open(g, &a, cause) != 0)
+		goto out;
+	while (e.ordinal < last && (r = garchive_next(g, a, &e, cause)) > 0) {
+		memset(&d, 0, sizeof d);
+		if (want[e.ordinal] == 0) {
+			if (garchive_skip(g, a, &e, &d, NULL, cause) != 0)
+				goto out;
+			continue;
+		}
+		f = &g->files[want[e.ordinal] - 1];
+		f->data = xmalloc(f->size + 1);
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+		while ((n = garchive_read(g, a, &e, &d, f->data + d.pos,
+		    f->size - d.pos + 1, cause)) > 0) {
+			EVP_DigestUpdate(md, f->data + d.pos - n, (size_t)n);
+			if (d.pos > f->size)
+				break;
+		}
+		if (n < 0)
+			goto out;
+		EVP_DigestFinal_ex(md, sha, &dlen);
+		if (d.pos != f->size || memcmp(sha, f->sha, 32) != 0) {
+			set_cause(cause, "%s: entry %u '%s' does not match its "
+			    "manifest (%s): the archive is damaged; refused",
+			    g->path, e.ordinal, e.name, d.pos != f->size ?
+			    "size" : "SHA-256");
+			goto out;
+		}
+	}
+	if (e.ordinal < last) {
+		if (*cause == NULL)
+			set_cause(cause, "%s changed since it was checked",
+			    g->path);
+		goto out;
+	}
+	ret = 0;
+out:
+	gentry_clear(&e);
+	garchive_close(a);
+	EVP_MD_CTX_free(md);
+	free(want);
+	return ret;
 }
 
 int
 golden_check(struct golden *g, golden_progress_fn progress, void *arg,
     char **cause)
 {
-	struct archive	*a = NULL;
-	struct gentry	 e;
-	struct gdata	 d;
-	EVP_MD_CTX	*md;
-	uint8_t		*buf;
+	struct gscan	*s;
 	uint64_t	 total = 0, need = 0;
 	size_t		 i, n = 0, next = 0, nfiles = 0;
-	int		 r, ret = -1;
+	int		 ret = -1;
 
-	if (!g->manifest || g->checked)
+	if (!g->manifest || g->checked) {
+		golden_scan_stop(g);
 		return 0;
-	memset(&e, 0, sizeof e);
-	hash_ctx(&md);
-	buf = xmalloc(GOLDEN_CHUNK);
+	}
 	for (i = 0; i < g->nfiles; i++) {
 		g->files[i].seen = 0;
 		nfiles += !g->files[i].is_dir;
 		if (g->files[i].check)
 			need += g->files[i].size;
 	}
-	g->stash = need <= GOLDEN_STASH;
-	if (garchive_open(g, &a, cause) != 0)
-		goto out;
-	/* The manifest again: the same entry golden_open read. */
-	if ((r = garchive_next(g, a, &e, cause)) <= 0 ||
-	    strcmp(e.name, GOLDEN_MANIFEST) != 0) {
-		if (r == 0)
-			set_cause(cause, "%s changed since it was opened",
-			    g->path);
-		goto out;
-	}
-	memset(&d, 0, sizeof d);
-	if (garchive_skip(g, a, &e, &d, NULL, cause) != 0)
-		goto out;
-	while ((r = garchive_next(g, a, &e, cause)) > 0) {
-		if (check_entry(g, a, &e, md, buf, &total, &next,
-		    cause) != 0)
+	s = scan_take(g, 0);
+	for (i = 0; i < s->n; i++) {
+		if (check_entry(g, &s->v[i], &next, cause) != 0)
 			goto out;
-		if (!e.is_dir)
+		if (!s->v[i].e.is_dir) {
+			total += s->v[i].len;
 			golden_progress_call(progress, arg, "checking", ++n,
 			    nfiles, total, g->total);
+		}
 	}
-	if (r < 0)
+	if (s->cause != NULL) {
+		*cause = s->cause;
+		s->cause = NULL;
 		goto out;
+	}
 	for (i = 0; i < g->nfiles; i++) {
 		if (!g->files[i].seen) {
 			set_cause(cause, "%s ends before '%s', which its "
@@ -725,12 +894,12 @@ golden_check(struct golden *g, golden_progress_fn progress, void *arg,
 			goto out;
 		}
 	}
+	g->stash = need <= GOLDEN_STASH;
+	if (g->stash && need > 0 && stash(g, cause) != 0)
+		goto out;
 	g->checked = 1;
 	ret = 0;
 out:
-	gentry_clear(&e);
-	garchive_close(a);
-	free(buf);
-	EVP_MD_CTX_free(md);
+	scan_free(s);
 	return ret;
 }

@@ -444,10 +444,13 @@ void	 golden_capture_result_free(struct golden_capture_result *);
  * archive is checked now, every file hashed, and its path prefix mapped
  * onto the volume ("Packages/" and "servicing/Packages/" onto
  * Windows\servicing\Packages, ...; golden_mapping says what). Refusals
- * are one line naming the entry and the rule it breaks.
+ * are one line naming the entry and the rule it breaks. With a manifest,
+ * golden_check's pass over the rest starts at once, in a thread; a caller
+ * that will not check (a diagnosis) stops it with golden_scan_stop.
  */
 int	 golden_open(const char *path, golden_progress_fn, void *arg,
 	     struct golden **, char **cause);
+void	 golden_scan_stop(struct golden *);
 void	 golden_free(struct golden *);
 /* The source PC, NULL for a plain archive; borrowed. */
 const struct golden_source *golden_source_of(struct golden *);
@@ -497,10 +500,11 @@ int	 golden_plan(struct golden *, struct vol *, int flags,
 /*
  * The pre-pass of an archive with a manifest: every entry after it read
  * and checked against the manifest and the rules of golden-archive.c,
- * before anything is written. When what apply will write is small (32
- * MiB at most: a re-apply), those bytes are kept, hashed, and apply does
- * not read the archive again. Plain archives were checked by golden_open;
- * this does nothing for them.
+ * before anything is written (the reading began in golden_open). When
+ * what apply will write is small (32 MiB at most: a re-apply), those
+ * bytes are then kept, hashed, and apply does not read the archive
+ * again. Plain archives were checked by golden_open; this does nothing
+ * for them.
  */
 int	 golden_check(struct golden *, golden_progress_fn, void *arg,
 	     char **cause);

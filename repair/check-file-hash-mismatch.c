@@ -31,10 +31,14 @@ fhm_run(struct diag *d, const struct check *c, char **cause)
 
 	if (archive == NULL)
 		return 0;
-	if (golden_open(archive, NULL, NULL, &g, &why) != 0 ||
-	    golden_check_source(g, id->build, id->arch, &why) != 0 ||
+	if (golden_open(archive, NULL, NULL, &g, &why) != 0)
+		goto refused;
+	/* Comparing reads the target only: no pass over the archive. */
+	golden_scan_stop(g);
+	if (golden_check_source(g, id->build, id->arch, &why) != 0 ||
 	    golden_select(g, NULL, 0, &why) != 0 ||
 	    golden_plan(g, diag_vol(d), 0, NULL, NULL, &why) != 0) {
+refused:
 		set_cause(cause, "%s: %s", archive, why);
 		goto out;
 	}
