@@ -1,6 +1,8 @@
 # ntmend: plain make with pkg-config. Variants build side by side:
 #   make                 release build in build/release (build/release/ntmend)
 #   make V=asan          ASan+UBSan build in build/asan (what the tests run)
+#   make V=tsan          ThreadSanitizer build in build/tsan (the threaded
+#                        golden and device code's tests run on it too)
 #   make check           install missing Debian packages, build both, run tests
 #   make demo            install, build, create the demo disk, open the menu on it
 #   make bench           benchmarks (print ratios against in-script baselines)
@@ -22,6 +24,9 @@ ifeq ($(V),asan)
 VFLAGS		:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined
 VLDFLAGS	:= -fsanitize=address,undefined
+else ifeq ($(V),tsan)
+VFLAGS		:= -O1 -g -fsanitize=thread
+VLDFLAGS	:= -fsanitize=thread
 else ifeq ($(V),fuzz)
 CC		:= clang
 VFLAGS		:= -O1 -g -fsanitize=fuzzer-no-link,address,undefined
@@ -113,8 +118,9 @@ check: deps
 	$(MAKE) V=release all benches
 	$(MAKE) V=asan tests
 	$(MAKE) V=fuzz fuzzers
+	$(MAKE) V=tsan all
 	$(MAKE) iso
-	tests/run build/asan build/fuzz
+	tests/run build/asan build/fuzz build/tsan
 
 check-image: iso
 	$(MAKE) V=asan tools

@@ -1075,6 +1075,10 @@ reader_step(struct gapply *st)
 	size_t		 len;
 	ssize_t		 n, at;
 
+	/* Every piece taken: pc may be the one being written. */
+	if (made - atomic_load_explicit(&st->taken, memory_order_acquire) >=
+	    RING_PIECES)
+		return 0;
 	pc->n = 0;
 	pc->cause = NULL;
 	if (!st->rin) {
