@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/util.h"
 
 
 void
@@ -34,6 +35,7 @@ main(int argc, char **argv)
 	int	st;
 
 	setlocale(LC_ALL, "");
+	cancel_install();
 	st = cli_exec(argc, argv, NULL);
 	fflush(stdout);
 	return st;

@@ -1256,6 +1256,8 @@ n3_create(struct vol *vol, const char *const *comp, size_t n, int isdir,
 	}
 	n3_names_added(p, dir->mft, u, len, MK_MREF(ni->mft_no,
 	    le16_to_cpu(ni->mrec->sequence_number)));
+	/* The directory's entry is written, the new record not yet. */
+	kill_point("create-named");
 	nd = xcalloc(1, sizeof *nd);
 	nd->ni = ni;
 	nd->mft = ni->mft_no;
@@ -1272,6 +1274,20 @@ n3_create(struct vol *vol, const char *const *comp, size_t n, int isdir,
 	}
 	ntfs_inode_update_times(dir->ni, NTFS_UPDATE_MCTIME);
 	*mrefp = n3_mref(nd);
+	/*
+	 * ntfs_create has written the directory's index entry but not the
+	 * new MFT record (libntfs-3g writes an inode when it is synced or
+	 * closed): a file kept open to be written is synced now, or a kill
+	 * while its bytes are written would leave a name whose record has
+	 * no name, which neither Windows nor an undo can open (chkdsk).
+	 */
+	if (keep != NULL && ntfs_inode_sync(nd->ni) != 0) {
+		e = errno;
+		set_cause(cause, "%s: cannot write the new MFT record: %s%s",
+		    path, strerror(e), n3_logtail());
+		n3_node_put(p, nd, dir);
+		goto fail;
+	}
 	if (keep != NULL)
 		*keep = nd;
 	else if (n3_node_put(p, nd, dir) != 0) {
@@ -1557,6 +1573,81 @@ n3_delete(struct n3 *p, struct n3_node *nd, struct n3_node *dir,
 	return r;
 }
 
+/*
+ * A name whose MFT record cannot be opened, or does not name it back: what
+ * a kill between ntfs_create's index entry and the new record's first
+ * write leaves (the record holds no name yet). Only the directory's entry
+ * is removed (the record, if it is in use, is chkdsk's to reclaim); the
+ * entry is found by listing the directory, for its exact name and
+ * namespace, and must point at mref.
+ */
+struct n3_dangling {
+	struct n3	*p;
+	const ntfschar	*up;		/* the name, upcased */
+	u8		 len;
+	u64		 mref;
+	FILE_NAME_ATTR	*keys[4];	/* its names in the index */
+	int		 nkeys;
+};
+
+static int
+n3_dangling_fill(void *arg, const ntfschar *name, const int len,
+    const int type, const s64 pos, const MFT_REF mref, const unsigned dt)
+{
+	struct n3_dangling	*c = arg;
+	FILE_NAME_ATTR		*fn;
+	ntfschar		 up[NTFS_MAX_NAME_LEN];
+
+	if (pos < 2 || len != c->len || mref != c->mref ||
+	    c->nkeys == (int)(sizeof c->keys / sizeof c->keys[0]))
+		return 0;
+	memcpy(up, name, (size_t)len * 2);
+	ntfs_name_upcase(up, (u32)len, c->p->nv->upcase, c->p->nv->upcase_len);
+	if (memcmp(up, c->up, (size_t)len * 2) != 0)
+		return 0;
+	fn = xcalloc(1, sizeof *fn + (size_t)len * 2);
+	fn->file_name_length = (u8)len;
+	fn->file_name_type = (FILE_NAME_TYPE_FLAGS)type;
+	memcpy(fn->file_name, name, (size_t)len * 2);
+	c->keys[c->nkeys++] = fn;
+	return 0;
+}
+
+static int
+n3_drop_dangling(struct n3 *p, struct n3_node *dir, const ntfschar *u,
+    u8 len, u64 mref)
+{
+	struct n3_dangling	 c;
+	ntfschar		 up[NTFS_MAX_NAME_LEN];
+	s64			 pos = 0;
+	int			 i, r = 0;
+
+	memcpy(up, u, (size_t)len * 2);
+	ntfs_name_upcase(up, len, p->nv->upcase, p->nv->upcase_len);
+	memset(&c, 0, sizeof c);
+	c.p = p;
+	c.up = up;
+	c.len = len;
+	c.mref = mref;
+	if (ntfs_readdir(dir->ni, &pos, &c, n3_dangling_fill) != 0)
+		return -1;
+	if (c.nkeys == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	/* The inode given is for a reparse point's check only: the
+	 * directory's is never one, so such an entry is refused. */
+	for (i = 0; i < c.nkeys; i++) {
+		if (r == 0 && ntfs_index_remove(dir->ni, dir->ni, c.keys[i],
+		    (int)(sizeof *c.keys[i] + c.keys[i]->file_name_length *
+		    2u)) != 0)
+			r = -1;
+		free(c.keys[i]);
+	}
+	n3_forget_names_in(p, dir->mft);
+	return r;
+}
+
 static int
 n3_unlink(struct vol *vol, const char *const *comp, size_t n, char **cause)
 {
@@ -1579,10 +1670,16 @@ n3_unlink(struct vol *vol, const char *const *comp, size_t n, char **cause)
 		goto fail;
 	}
 	if ((u = n3_name16(comp[n - 1], &len)) == NULL ||
-	    n3_lookup16(p, dir, u, len, &mref) != 0 ||
-	    (nd = n3_node_get(p, mref)) == NULL) {
+	    n3_lookup16(p, dir, u, len, &mref) != 0) {
 		e = errno;
 		set_cause(cause, "%s: not found on %s", path, vol->name);
+		goto fail;
+	}
+	if ((nd = n3_node_get(p, mref)) == NULL) {
+		e = errno;
+		if (e == EIO || e == ENOENT)
+			goto dangling;
+		set_cause(cause, "%s: cannot open: %s", path, strerror(e));
 		goto fail;
 	}
 	if (nd->mft < FILE_first_user) {
@@ -1602,11 +1699,9 @@ n3_unlink(struct vol *vol, const char *const *comp, size_t n, char **cause)
 		goto fail;
 	}
 	if ((real = n3_node_name(p, nd, dir->mft, u, len, &rlen)) == NULL) {
-		e = EIO;
-		set_cause(cause, "%s: MFT record %llu has no long name in its "
-		    "directory (run chkdsk /f)", path,
-		    (unsigned long long)nd->mft);
-		goto fail;
+		n3_node_put(p, nd, NULL);
+		nd = NULL;
+		goto dangling;
 	}
 	n3_log_reset();
 	if (n3_delete(p, nd, dir, real, rlen) != 0) {
@@ -1618,6 +1713,21 @@ n3_unlink(struct vol *vol, const char *const *comp, size_t n, char **cause)
 	}
 	n3_update_free(vol);
 	free(real);
+	free(u);
+	free(path);
+	return 0;
+
+dangling:
+	n3_log_reset();
+	if (n3_drop_dangling(p, dir, u, len, mref) != 0) {
+		e = errno == ENOENT ? EIO : errno;
+		set_cause(cause, "%s: its MFT record %llu cannot be read or "
+		    "does not name it, and the name cannot be removed: %s%s "
+		    "(run chkdsk /f)", path, (unsigned long long)MREF(mref),
+		    strerror(e), n3_logtail());
+		goto fail;
+	}
+	n3_node_put(p, dir, NULL);
 	free(u);
 	free(path);
 	return 0;

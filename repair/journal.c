@@ -32,6 +32,7 @@ struct journal {
 	size_t		 nchanges;	/* of them completed */
 	char		**made;		/* directories journal_batch made */
 	size_t		  nmade;
+	int		 deferred;	/* cancel_defer until it ends */
 };
 
 /* One operation as read back from a journal log. */
@@ -285,8 +286,11 @@ journal_begin(struct vol *vol, const char *command, struct journal **jp,
 	char		 stamp[32], iso[32], *base, *c;
 	int		 i;
 
-	if (vol_mkdir_p(vol, JOURNAL_DIR, cause) != 0)
+	cancel_defer();
+	if (vol_mkdir_p(vol, JOURNAL_DIR, cause) != 0) {
+		cancel_undefer(1);
 		return -1;
+	}
 	/*
 	 * Ids sort in time order: the stamp, then -N for the same command
 	 * within one second. Two different commands in one second would
@@ -313,6 +317,7 @@ journal_begin(struct vol *vol, const char *command, struct journal **jp,
 	}
 	j = xcalloc(1, sizeof *j);
 	j->vol = vol;
+	j->deferred = 1;
 	for (i = 1; i <= NTM_MAX_JOURNAL_SAME; i++) {
 		j->id = i == 1 ? xstrdup(base) : xprintf("%s-%d", base, i);
 		j->dir = xprintf("%s\\%s", JOURNAL_DIR, j->id);
@@ -664,6 +669,26 @@ out:
 	return ret;
 }
 
+/* The change is over (kept, or rolled back: act on a cancel now). */
+static void
+journal_undefer(struct journal *j, int act)
+{
+	if (!j->deferred)
+		return;
+	j->deferred = 0;
+	cancel_undefer(act);
+}
+
+/* A cancel (cancel.c) stops a batch between files. */
+static int
+cancelled(char **cause)
+{
+	if (!cancel_pending())
+		return 0;
+	return set_cause(cause, "cancelled (Ctrl-C, or Stop in the menu): "
+	    "what it changed is rolled back");
+}
+
 /* Stream op i's new bytes into its file: created, or the existing one
  * written over and cut to size (vol_file_replace's way: the same MFT
  * record, so every hard link shows them). */
@@ -682,7 +707,11 @@ batch_write(struct journal *j, const struct journal_op *op, size_t i,
 		f = vol_file_open(j->vol, op->path, VOL_O_RDWR, cause);
 	if (f == NULL)
 		return -1;
-	while ((n = read(arg, i, &data, cause)) > 0) {
+	for (;;) {
+		if (cancelled(cause) != 0)
+			goto fail;
+		if ((n = read(arg, i, &data, cause)) <= 0)
+			break;
 		if (off + (uint64_t)n > op->size) {
 			set_cause(cause, "%s: more bytes than the %llu "
 			    "announced", op->path,
@@ -854,7 +883,8 @@ journal_batch(struct journal *j, const struct journal_op *ops, size_t n,
 	lines = NULL;
 	len = 0;
 	for (i = 0; i < n; i++) {
-		if (batch_do(j, &ops[i], i, read, arg, &bd, cause) != 0)
+		if (cancelled(cause) != 0 ||
+		    batch_do(j, &ops[i], i, read, arg, &bd, cause) != 0)
 			goto out;
 		j->nchanges++;
 		line_add(&lines, &len, json_pack("{s:I}", "done",
@@ -905,13 +935,16 @@ journal_commit(struct journal *j, char **cause)
 {
 	char	*undone = NULL;
 
-	if (j->nchanges == 0)
-		return journal_undo(j->vol, j->id, &undone, cause) == 0 ?
-		    (free(undone), 0) : -1;
-	if (jappend(j->vol, j->dir, json_pack("{s:s}", "end", "committed"),
-	    cause) != 0)
+	if (j->nchanges == 0) {
+		if (journal_undo(j->vol, j->id, &undone, cause) != 0)
+			return -1;
+		free(undone);
+	} else if (jappend(j->vol, j->dir, json_pack("{s:s}", "end",
+	    "committed"), cause) != 0 || vol_sync(j->vol, cause) != 0)
 		return -1;
-	return vol_sync(j->vol, cause);
+	/* Done: a cancel that came too late is forgotten. */
+	journal_undefer(j, 0);
+	return 0;
 }
 
 int
@@ -922,6 +955,7 @@ journal_rollback(struct journal *j, char **cause)
 
 	ret = journal_undo(j->vol, j->id, &undone, cause);
 	free(undone);
+	journal_undefer(j, 1);
 	return ret;
 }
 
@@ -930,6 +964,7 @@ journal_free(struct journal *j)
 {
 	if (j == NULL)
 		return;
+	journal_undefer(j, 1);
 	while (j->nmade > 0)
 		free(j->made[--j->nmade]);
 	free(j->made);
@@ -1301,13 +1336,18 @@ static int
 undo_op(struct vol *vol, const char *dir, const struct jop *op,
     char **cause)
 {
+	struct vol_stat	sb;
+
 	if (strcmp(op->kind, "replace") == 0 ||
 	    strcmp(op->kind, "delete") == 0)
 		return restore(vol, dir, op, cause);
 	if (strcmp(op->kind, "create") == 0 ||
 	    strcmp(op->kind, "mkdir") == 0 ||
 	    strcmp(op->kind, "link") == 0) {
-		if (!vol_exists(vol, op->path))
+		/* A name that cannot be read (a create killed before its
+		 * MFT record was written) is there to remove all the same. */
+		if (vol_stat(vol, op->path, &sb, NULL) != 0 &&
+		    (errno == ENOENT || errno == ENOTDIR))
 			return 0;
 		return vol_unlink(vol, op->path, cause);
 	}

@@ -157,7 +157,10 @@ recover(void)
 		msg = xprintf("Cancelled. Rolling back failed: %s", cause);
 		free(cause);
 	} else if (nids == 0) {
-		msg = xstrdup("Cancelled before anything was changed.");
+		/* Before it changed anything, or it rolled its change back
+		 * itself (cancel.c). */
+		msg = xstrdup("Cancelled: nothing it changed is left on the "
+		    "volume.");
 	} else {
 		msg = xstrdup("Cancelled. Rolled back:");
 		for (i = 0; i < nids; i++) {
@@ -237,8 +240,7 @@ run_args(char **args, int json, int hiber, char *const *argv)
  * NTMEND_PROGRESS_FD. A cancel's SIGTERM can reach the child before it
  * has dropped the menu's handlers (a loaded machine may not run it for a
  * while): that handler would endwin() on the menu's terminal, so SIGINT
- * and SIGTERM are held across the fork until the child has the default
- * action.
+ * and SIGTERM are held across the fork until the child has its own.
  */
 static pid_t
 run_spawn(char **args, size_t nargs, int out, int err, int prog)
@@ -260,8 +262,9 @@ run_spawn(char **args, size_t nargs, int out, int err, int prog)
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		return pid;
 	}
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	/* A Stop while it changes the volume stops it between files, its
+	 * journal rolled back (cancel.c); otherwise at once. */
+	cancel_install();
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	if ((fd = open("/dev/null", O_RDONLY)) >= 0)
 		dup2(fd, STDIN_FILENO);

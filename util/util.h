@@ -126,8 +126,18 @@ char	*tmpdir_create(const char *prefix, char **cause);
 /* Remove a directory tree made by tmpdir_create. */
 void	 tmpdir_remove(const char *path);
 
-/* killpoint.c: NTMEND_TEST_KILL_AT=name kills the process at kill_point
- * (name), for crash tests. */
+/* killpoint.c: NTMEND_TEST_KILL_AT=name[:N] kills the process at
+ * kill_point(name) (its Nth time), NTMEND_TEST_TERM_AT sends SIGTERM
+ * there, for crash and cancel tests. */
 void	 kill_point(const char *name);
+
+/* cancel.c: SIGINT/SIGTERM during a change (between cancel_defer and
+ * cancel_undefer, which nest) only set cancel_pending(); cancel_undefer
+ * with act then lets the signal take its course (the change was rolled
+ * back), without act forgets it (the change stands). */
+void	 cancel_install(void);
+void	 cancel_defer(void);
+int	 cancel_pending(void);
+void	 cancel_undefer(int act);
 
 #endif

@@ -500,4 +500,42 @@ for how in threaded one-cpu; do
 	check "changed bytes ($how): rolled back, every file as before" \
 	    cmp -s "$T/bulk-before.lst" "$T/bulk-after2.lst"
 done
+
+# Stopped (SIGTERM, as the menu's Stop; SIGINT is Ctrl-C) while it writes
+# (sent by the test hook after its first batch's tenth file): it stops
+# between files, rolls its journal back and only then dies of the signal;
+# every file as before.
+cp --sparse=always "$good" "$T/bulk-dst.img"
+vol_list "$T/bulk-dst.img" "$T/bulk-before.lst"
+NTMEND_TEST_TERM_AT=batch-changed:10 "$NTMEND" -t "$T/bulk-dst.img" \
+    golden apply "$T/bulk.tar.zst" >/dev/null 2>"$T/err"
+rc=$?
+check_eq "stopped: died of the signal after rolling back" "$rc" 143
+check_match "stopped: says so" "$(cat "$T/err")" "cancelled .* rolled back"
+vol_list "$T/bulk-dst.img" "$T/bulk-after.lst"
+grep -v ' \./ntmend' "$T/bulk-after.lst" >"$T/bulk-after2.lst"
+check "stopped: every file as before" \
+    cmp -s "$T/bulk-before.lst" "$T/bulk-after2.lst"
+check_eq "stopped: no journal left to recover" \
+    "$("$NTMEND" -t "$T/bulk-dst.img" --json journal | jq '.journals | length')" \
+    0
+
+# Killed (SIGKILL) between a new file's directory entry and its MFT
+# record's first write (the fifth name made: the journal's own come
+# first): the entry points at a record without a name, which nothing can
+# open. The next change's rollback removes the entry.
+cp --sparse=always "$good" "$T/bulk-dst.img"
+NTMEND_TEST_KILL_AT=create-named:5 "$NTMEND" -t "$T/bulk-dst.img" golden \
+    apply "$T/bulk.tar.zst" >/dev/null 2>&1
+check_eq "killed after a name: killed" "$?" 137
+t_mount_do "$T/bulk-dst.img" ls "$T/mnt/$cdir" >"$T/ls" 2>&1
+check_match "killed after a name: the name cannot be read" "$(cat "$T/ls")" \
+    "Input/output error|No such file"
+"$NTMEND" -t "$T/bulk-dst.img" reg set 'HKLM\SYSTEM\Select' Current dword 1 \
+    >/dev/null 2>"$T/err"
+check_match "killed after a name: the next change rolls it back" \
+    "$(cat "$T/err")" "rolled back"
+vol_list "$T/bulk-dst.img" "$T/bulk-after.lst"
+check "killed after a name: the component directory is gone" \
+    test -z "$(grep " ./$cdir" "$T/bulk-after.lst")"
 rm -f "$T"/bulk-*.img "$T"/bulk.tar
