@@ -436,7 +436,8 @@ rm -f "$T"/big-*.img
 # --- An archive too large to keep in memory is read as it is applied (by
 # a thread of its own when there are two CPUs, in turn on one): files of
 # every size around the pieces it is read in (1 MiB), empty ones, a hard
-# link; then the same archive with one byte of its last file changed in
+# link, and more small files than the reader's ring holds pieces (512: the
+# reader waits for the writer there, the race ThreadSanitizer caught); then the same archive with one byte of its last file changed in
 # the uncompressed tar, which the check before writing does not see (it
 # hashes only what it keeps): the apply fails at that file and is rolled
 # back. ---
@@ -452,6 +453,7 @@ t_vol_edit "$T/bulk-src.img" 3 "mkdir -p $cdir && cd $cdir &&
 		head -c \$((i * 37 * 1024 + i)) /dev/urandom >f\$i.dll
 	done &&
 	ln f20.dll link.dll &&
+	for i in \$(seq 1 700); do printf 'small %d' \$i >s\$i.dll; done &&
 	{ head -c 3M /dev/urandom; printf NTMEND-MARK; head -c 1M /dev/urandom; } >zz.dll"
 "$NTMEND" -t "$T/bulk-src.img" golden capture "$T/bulk.tar.zst" "$comp" \
     >/dev/null 2>"$T/err"
