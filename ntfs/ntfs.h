@@ -214,6 +214,11 @@ int	 vol_rename(struct vol *, const char *from, const char *to,
 	     char **cause);
 /* Delete a file or an empty directory (one name of a file). */
 int	 vol_unlink(struct vol *, const char *path, char **cause);
+/* vol_unlink of a name this process's journal made: also when its MFT
+ * record cannot be read or does not name it back (a create killed before
+ * the record was written), only the directory's entry is removed. Only
+ * for names made: on another file that would orphan it. */
+int	 vol_unlink_made(struct vol *, const char *path, char **cause);
 /* Add a hard link newpath to the file at existing. */
 int	 vol_link(struct vol *, const char *existing, const char *newpath,
 	     char **cause);

@@ -1576,10 +1576,11 @@ n3_delete(struct n3 *p, struct n3_node *nd, struct n3_node *dir,
 /*
  * A name whose MFT record cannot be opened, or does not name it back: what
  * a kill between ntfs_create's index entry and the new record's first
- * write leaves (the record holds no name yet). Only the directory's entry
- * is removed (the record, if it is in use, is chkdsk's to reclaim); the
- * entry is found by listing the directory, for its exact name and
- * namespace, and must point at mref.
+ * write leaves (the record holds no name yet). For vol_unlink_made only
+ * (a name the journal made): only the directory's entry is removed (the
+ * record, if it is in use, is chkdsk's to reclaim); the entry is found by
+ * listing the directory, for its exact name and namespace, and must point
+ * at mref.
  */
 struct n3_dangling {
 	struct n3	*p;
@@ -1677,7 +1678,7 @@ n3_unlink(struct vol *vol, const char *const *comp, size_t n, char **cause)
 	}
 	if ((nd = n3_node_get(p, mref)) == NULL) {
 		e = errno;
-		if (e == EIO || e == ENOENT)
+		if (vol->unlink_made && (e == EIO || e == ENOENT))
 			goto dangling;
 		set_cause(cause, "%s: cannot open: %s", path, strerror(e));
 		goto fail;
@@ -1699,9 +1700,16 @@ n3_unlink(struct vol *vol, const char *const *comp, size_t n, char **cause)
 		goto fail;
 	}
 	if ((real = n3_node_name(p, nd, dir->mft, u, len, &rlen)) == NULL) {
-		n3_node_put(p, nd, NULL);
-		nd = NULL;
-		goto dangling;
+		if (vol->unlink_made) {
+			n3_node_put(p, nd, NULL);
+			nd = NULL;
+			goto dangling;
+		}
+		e = EIO;
+		set_cause(cause, "%s: MFT record %llu has no long name in its "
+		    "directory (run chkdsk /f)", path,
+		    (unsigned long long)nd->mft);
+		goto fail;
 	}
 	n3_log_reset();
 	if (n3_delete(p, nd, dir, real, rlen) != 0) {

@@ -71,6 +71,7 @@ struct vol {
 	unsigned		 state;		/* VOL_* */
 	char			 hiber_sig[5];	/* "" if no hiberfil.sys */
 	int			 writable;	/* opened VOL_RDWR and allowed */
+	int			 unlink_made;	/* vol_unlink_made is running */
 	uint64_t		 total, free;
 	void			*priv;		/* the backend's */
 };

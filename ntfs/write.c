@@ -244,6 +244,19 @@ vol_unlink(struct vol *vol, const char *path, char **cause)
 }
 
 int
+vol_unlink_made(struct vol *vol, const char *path, char **cause)
+{
+	int	r, e;
+
+	vol->unlink_made = 1;
+	r = vol_unlink(vol, path, cause);
+	e = errno;
+	vol->unlink_made = 0;
+	errno = e;
+	return r;
+}
+
+int
 vol_sd_get(struct vol *vol, const char *path, void **sd, size_t *len,
     char **cause)
 {

@@ -1349,7 +1349,7 @@ undo_op(struct vol *vol, const char *dir, const struct jop *op,
 		if (vol_stat(vol, op->path, &sb, NULL) != 0 &&
 		    (errno == ENOENT || errno == ENOTDIR))
 			return 0;
-		return vol_unlink(vol, op->path, cause);
+		return vol_unlink_made(vol, op->path, cause);
 	}
 	if (strcmp(op->kind, "rename") == 0) {
 		/* Interrupted before or after the rename: either way the
