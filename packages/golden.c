@@ -618,7 +618,7 @@ scan_main(void *arg)
 	struct archive	*a = NULL;
 	struct gentry	 e;
 	struct gdata	 d;
-	uint64_t	 total = 0;
+	uint64_t	 total = 0, kept = 0, budget;
 	int		 r;
 
 	memset(&e, 0, sizeof e);
@@ -632,11 +632,28 @@ scan_main(void *arg)
 			    g->path);
 		goto out;
 	}
+	/*
+	 * Every entry is a line of the manifest (some 12 bytes and more),
+	 * which names it and what it links to: entries that would keep more
+	 * than the manifest's bytes make an altered archive, stopped here
+	 * before they take more memory than its manifest did (a small
+	 * archive of many long, repeated names inflates to gigabytes).
+	 */
+	budget = (e.size > 0 ? (uint64_t)e.size : 0) + 4096;
 	memset(&d, 0, sizeof d);
 	if (garchive_skip(g, a, &e, &d, NULL, &s->cause) != 0)
 		goto out;
 	while (!atomic_load(&s->stop) && (r = garchive_next(g, a, &e,
 	    &s->cause)) > 0) {
+		kept += strlen(e.name) + (e.link != NULL ? strlen(e.link) : 0) +
+		    12;
+		if (kept > budget) {
+			set_cause(&s->cause, "%s: entry %u '%s' and those "
+			    "before it are more than its manifest lists: the "
+			    "archive was altered; refused", g->path, e.ordinal,
+			    e.name);
+			break;
+		}
 		s->v = xreallocarray(s->v, s->n + 1, sizeof *s->v);
 		s->v[s->n].e = e;
 		memset(&e, 0, sizeof e);

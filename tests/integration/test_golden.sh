@@ -413,6 +413,31 @@ check_eq "hostile: image byte-identical" "$(sha256sum <"$T/h.img")" "$hsum"
 vol_list "$T/h.img" "$T/h-after.lst"
 check "hostile: every file on the volume as before" cmp -s "$T/h-before.lst" "$T/h-after.lst"
 
+# A name bomb: the captured archive, then 150,000 entries of 780-byte
+# names (117 MB of names; the archive stays small compressed). The check
+# reads the archive beside the manifest and keeps what it read: it must
+# stop at what the manifest can list, not keep them all.
+bsdtar -cf "$T/nb.tar" @"$T/g.tar.zst"
+/usr/bin/python3 - "$T/nb.tar" <<'EOF'
+import sys, tarfile
+with tarfile.open(sys.argv[1], "a", format=tarfile.PAX_FORMAT) as t:
+    pad = "/".join(c * 240 for c in "nop")
+    for i in range(150000):
+        ti = tarfile.TarInfo("Windows/servicing/Packages/%s/%08d" % (pad, i))
+        ti.type = tarfile.DIRTYPE
+        t.addfile(ti)
+EOF
+zstd -q -f "$T/nb.tar" -o "$T/nb.tar.zst"
+rm -f "$T/nb.tar"
+/usr/bin/time -f %M -o "$T/rss" "$NTMEND" -t "$T/h.img" golden apply \
+    "$T/nb.tar.zst" >/dev/null 2>"$T/err"
+check_eq "name bomb: refused" "$?" 4
+check_match "name bomb: the first name not in the manifest" "$(cat "$T/err")" \
+    "not in the archive's manifest"
+check "name bomb: memory stays far below its 117 MB of names ($(tail -1 "$T/rss") KiB)" \
+    test "$(tail -1 "$T/rss")" -lt 90000
+rm -f "$T/nb.tar.zst"
+
 # --- Progress inside a large file: the menu's bar moves while one big file
 # is written, not only when it ends (the machine lines of
 # NTMEND_PROGRESS_FD: PHASE FILES NFILES BYTES NBYTES). ---
