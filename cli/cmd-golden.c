@@ -13,7 +13,7 @@ static int	cmd_golden_exec(struct cmd_ctx *);
 
 const struct cmd_entry cmd_golden_entry = {
 	.name = "golden",
-	.usage = "capture|verify|apply ARCHIVE [PATH...]",
+	.usage = "capture|verify|apply ARCHIVE [PATH...] [--rehash]",
 	.summary = "known-good archives of servicing files",
 	.exec = cmd_golden_exec
 };
@@ -26,16 +26,19 @@ golden_usage(void)
 	    "       ntmend [-t TARGET] [--json] golden verify ARCHIVE "
 	    "[PATH...]\n"
 	    "       ntmend [-t TARGET] [--json] [-n] [--force] golden apply "
-	    "ARCHIVE [PATH...]\n"
+	    "ARCHIVE [PATH...] [--rehash]\n"
 	    "capture: a tar.zst of %s (default) and the PATHs, files or "
 	    "folders,\n  with a manifest (sizes, SHA-256, attributes, "
 	    "security descriptors, hard links)\n"
 	    "verify: what on the target differs from the archive, is "
-	    "missing, or extra\n"
+	    "missing, or extra\n  (every file read and hashed)\n"
 	    "apply: replace what differs in place, create what is missing "
 	    "(journaled:\n  'ntmend undo' restores); also a zip, 7z or tar "
 	    "of a folder copied from a\n  working PC. --force: an archive "
-	    "of another build or architecture\n", GOLDEN_DEFAULT_PATH);
+	    "of another build or architecture.\n  A file ntmend hashed or "
+	    "wrote earlier in this boot and that nothing wrote\n  since "
+	    "(same MFT record, times, USN, size) is not read again; "
+	    "--rehash\n  reads every file\n", GOLDEN_DEFAULT_PATH);
 	return NTM_USAGE;
 }
 
@@ -228,7 +231,7 @@ run_close(struct golden_run *r)
 
 static int
 run_prepare(struct cmd_ctx *ctx, struct golden_run *r, int apply,
-    int argc, char **argv)
+    int rehash, int argc, char **argv)
 {
 	char	*cause = NULL;
 	int	 st;
@@ -269,8 +272,9 @@ run_prepare(struct cmd_ctx *ctx, struct golden_run *r, int apply,
 		return NTM_USAGE;
 	}
 	golden_set_hasher(r->g, hash_files, NULL);
-	if (golden_plan(r->g, r->t.vol, apply && !ctx->dry_run ? 0 :
-	    GOLDEN_EXTRAS, out_progress_cb, &r->pr, &cause) != 0 ||
+	if (golden_plan(r->g, r->t.vol, (apply && !ctx->dry_run ? 0 :
+	    GOLDEN_EXTRAS) | (rehash ? GOLDEN_REHASH : 0), out_progress_cb,
+	    &r->pr, &cause) != 0 ||
 	    golden_check(r->g, out_progress_cb, &r->pr, &cause) != 0) {
 		out_progress_end(&r->pr);
 		out_error("golden %s: %s", ctx->argv[1], cause);
@@ -295,7 +299,7 @@ golden_verify_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc < 1)
 		return golden_usage();
-	if ((st = run_prepare(ctx, &r, 0, argc, argv)) != NTM_OK) {
+	if ((st = run_prepare(ctx, &r, 0, 1, argc, argv)) != NTM_OK) {
 		run_close(&r);
 		return st;
 	}
@@ -371,12 +375,18 @@ golden_apply_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	uint64_t			 total, avail;
 	size_t				 n, i, nw;
 	char				*line, *s1, *s2;
-	int				 st;
+	int				 st, rehash = 0;
 
+	for (i = n = 0; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--rehash") == 0)
+			rehash = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	argc = (int)n;
 	if (argc < 1)
 		return golden_usage();
-	if ((st = run_prepare(ctx, &r, 1, argc, argv)) !=
-	    NTM_OK) {
+	if ((st = run_prepare(ctx, &r, 1, rehash, argc, argv)) != NTM_OK) {
 		run_close(&r);
 		return st;
 	}

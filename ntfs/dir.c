@@ -356,6 +356,16 @@ dir_stat(struct vol *vol, const char *const *comp, size_t ncomp,
 	st->nlink = (unsigned)loc.sb.st_nlink;
 	st->ino = (uint64_t)loc.sb.st_ino;
 	st->mtime = loc.sb.st_mtim;
+	if (S_ISREG(loc.sb.st_mode)) {
+		/* The kernel sets ctime on every write; nobody can set it. */
+		int64_t	v[8] = { (int64_t)loc.sb.st_dev,
+		    (int64_t)loc.sb.st_ino, (int64_t)loc.sb.st_size,
+		    (int64_t)loc.sb.st_nlink, loc.sb.st_mtim.tv_sec,
+		    loc.sb.st_mtim.tv_nsec, loc.sb.st_ctim.tv_sec,
+		    loc.sb.st_ctim.tv_nsec };
+
+		vol_fp_set(st, v, sizeof v);
+	}
 
 	if (S_ISLNK(loc.sb.st_mode)) {
 		/* What a mount shows for a junction or symlink. */

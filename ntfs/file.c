@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "ntfs/private.h"
 #include "util/util.h"
 
@@ -23,6 +25,18 @@ vol_stat(struct vol *vol, const char *path, struct vol_stat *sb,
 	free(comp);
 	errno = e;
 	return r;
+}
+
+void
+vol_fp_set(struct vol_stat *sb, const void *fields, size_t len)
+{
+	uint8_t		md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen;
+
+	if (EVP_Digest(fields, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		fatal("OpenSSL has no SHA-256");
+	memcpy(sb->fp, md, sizeof sb->fp);
+	sb->has_fp = 1;
 }
 
 int

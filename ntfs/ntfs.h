@@ -154,6 +154,17 @@ struct vol_stat {
 	uint64_t	 ino;		/* MFT record number (st_ino for the
 					   directory backend) */
 	struct timespec	 mtime;
+	/*
+	 * A file's fingerprint: a hash of what a file system changes when it
+	 * writes the file (NTFS: the MFT record's number, sequence number and
+	 * LSN, the creation, change and MFT change times, attributes, USN,
+	 * security id, data and allocated size, links; a directory: device,
+	 * inode, size, links, mtime, ctime). The same fingerprint later in
+	 * this boot means nobody wrote the file through a file system since,
+	 * which hashcache.c builds on. has_fp 0: the backend has none.
+	 */
+	uint8_t		 fp[16];
+	int		 has_fp;
 };
 
 int	 vol_stat(struct vol *, const char *path, struct vol_stat *,

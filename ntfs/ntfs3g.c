@@ -1006,6 +1006,35 @@ n3_is_wof(struct n3_node *nd, uint32_t *tagp)
 	return r;
 }
 
+/*
+ * The fingerprint (ntfs.h): fields Windows' NTFS changes when it writes a
+ * file (the times and USN with the data, the LSN with any logged change of
+ * the record), taken from the inode as libntfs-3g keeps it, which is what
+ * its next sync writes: the record's bytes in memory still hold the old
+ * $STANDARD_INFORMATION until then, and its update sequence number moves
+ * with every write. The last access time is left out: reading is not
+ * writing.
+ */
+static void
+n3_fill_fp(struct n3_node *nd, struct vol_stat *sb)
+{
+	ntfs_inode	*ni = nd->ni;
+	uint64_t	 v[11];
+
+	v[0] = nd->mft;
+	v[1] = le16_to_cpu(ni->mrec->sequence_number);
+	v[2] = (uint64_t)sle64_to_cpu(ni->mrec->lsn);
+	v[3] = (uint64_t)sle64_to_cpu(ni->creation_time);
+	v[4] = (uint64_t)sle64_to_cpu(ni->last_data_change_time);
+	v[5] = (uint64_t)sle64_to_cpu(ni->last_mft_change_time);
+	v[6] = le32_to_cpu(ni->flags);
+	v[7] = le64_to_cpu(ni->usn);
+	v[8] = le32_to_cpu(ni->security_id);
+	v[9] = sb->size;
+	v[10] = sb->nlink;
+	vol_fp_set(sb, v, sizeof v);
+}
+
 static void
 n3_fill_stat(struct n3_node *nd, struct vol_stat *sb)
 {
@@ -1034,6 +1063,7 @@ n3_fill_stat(struct n3_node *nd, struct vol_stat *sb)
 	ts = ntfs2timespec(nd->ni->last_data_change_time);
 	sb->mtime.tv_sec = ts.tv_sec;
 	sb->mtime.tv_nsec = ts.tv_nsec;
+	n3_fill_fp(nd, sb);
 }
 
 static int

@@ -26,6 +26,9 @@
  * ops->file_truncate keep f->size current, and vol_file_pwrite and
  * vol_file_truncate set f->written.
  */
+/* Set sb's fingerprint from a backend's fields (len bytes at fields). */
+void	vol_fp_set(struct vol_stat *sb, const void *fields, size_t len);
+
 struct vol_ops {
 	const char	*backend;	/* "ntfs-3g", "directory" */
 	void	(*close)(struct vol *);

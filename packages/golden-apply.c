@@ -162,6 +162,7 @@ struct plan {
 	uint32_t	*next;		/* hard-link group members */
 	uint8_t		*buf;
 	EVP_MD_CTX	*md;
+	int		 lookup;	/* take hashes from g->cache */
 };
 
 static char *
@@ -204,12 +205,28 @@ add_item(struct golden *g, const char *path, enum golden_state state,
 	it->is_dir = is_dir;
 }
 
+/* A file's state from the SHA-256 of what the volume has. */
+static void
+content_state(struct gfile *f, const uint8_t sha[32])
+{
+	char	hex[65];
+
+	if (memcmp(sha, f->sha, 32) != 0) {
+		f->state = GS_CONTENT;
+		golden_hex(sha, hex);
+		f->detail = xprintf("content differs (SHA-256 %.16s... on the "
+		    "volume)", hex);
+	} else
+		f->state = GS_SAME;
+}
+
 /* Compare one selected file or directory with the volume by what stat
  * tells; a file of the archive's size is left GS_UNKNOWN for hashing. */
 static void
 compare(struct plan *p, struct gfile *f)
 {
 	struct vol_stat	 sb;
+	uint8_t		 sha[32];
 	char		*cause = NULL;
 
 	if (vol_stat(p->vol, f->path, &sb, &cause) != 0) {
@@ -223,6 +240,7 @@ compare(struct plan *p, struct gfile *f)
 		return;
 	}
 	f->tino = sb.ino;
+	f->has_fp = 0;
 	if (f->is_dir) {
 		if (sb.is_dir)
 			f->state = GS_SAME;
@@ -246,6 +264,12 @@ compare(struct plan *p, struct gfile *f)
 		f->detail = xprintf("size %llu on the volume, %llu in the "
 		    "archive", (unsigned long long)sb.size,
 		    (unsigned long long)f->size);
+	} else if (sb.has_fp) {
+		f->has_fp = 1;
+		memcpy(f->fp, sb.fp, sizeof f->fp);
+		if (p->lookup && f->has_sha &&
+		    hcache_get(p->g->cache, f->fp, sha) == 0)
+			content_state(f, sha);
 	}
 }
 
@@ -265,7 +289,6 @@ hashed(void *arg, size_t i, const uint8_t *sha, const char *cause)
 {
 	struct hashing	*h = arg;
 	struct gfile	*f;
-	char		 hex[65];
 
 	if (i >= h->n)
 		return;
@@ -273,13 +296,11 @@ hashed(void *arg, size_t i, const uint8_t *sha, const char *cause)
 	if (sha == NULL) {
 		f->state = GS_UNREADABLE;
 		f->detail = xstrdup(cause != NULL ? cause : "cannot be read");
-	} else if (memcmp(sha, f->sha, 32) != 0) {
-		f->state = GS_CONTENT;
-		golden_hex(sha, hex);
-		f->detail = xprintf("content differs (SHA-256 %.16s... on the "
-		    "volume)", hex);
-	} else
-		f->state = GS_SAME;
+	} else {
+		content_state(f, sha);
+		if (f->has_fp)
+			hcache_put(h->p->g->cache, f->fp, sha);
+	}
 	h->bytes += f->size;
 	golden_progress_call(h->progress, h->arg, "comparing", ++h->done,
 	    h->n, h->bytes, h->nbytes);
@@ -769,6 +790,9 @@ golden_plan(struct golden *g, struct vol *vol, int flags,
 	p.buf = xmalloc(GOLDEN_CHUNK);
 	if ((p.md = EVP_MD_CTX_new()) == NULL)
 		fatal("out of memory for a digest context");
+	if (g->cache == NULL)
+		g->cache = hcache_open();
+	p.lookup = !(flags & GOLDEN_REHASH);
 	for (i = 0; i < g->nfiles; i++) {
 		f = &g->files[i];
 		if (!g->selection)
@@ -1360,6 +1384,32 @@ apply_links(struct gapply *st, size_t from, size_t n, char **cause)
 	return 0;
 }
 
+/*
+ * What apply wrote has the bytes the archive promised (each was hashed as
+ * it was written): into the cache with the fingerprints the files have
+ * now, so the next plan of this boot does not read them again. Should the
+ * journal roll this back, the rollback changes the fingerprints again.
+ */
+static void
+remember_written(struct golden *g, struct vol *vol)
+{
+	const struct golden_op	*op;
+	const struct gfile	*f;
+	struct vol_stat		 sb;
+	size_t			 i;
+
+	for (i = 0; i < g->nops; i++) {
+		op = &g->ops[i];
+		f = &g->files[g->opfile[i]];
+		if ((op->kind != GOLDEN_OP_CREATE &&
+		    op->kind != GOLDEN_OP_REPLACE) || !f->has_sha)
+			continue;
+		if (vol_stat(vol, op->path, &sb, NULL) == 0 && sb.has_fp &&
+		    sb.size == f->size)
+			hcache_put(g->cache, sb.fp, f->sha);
+	}
+}
+
 int
 golden_apply(struct golden *g, struct vol *vol, golden_write_fn write,
     void *warg, golden_progress_fn progress, void *arg, char **cause)
@@ -1403,6 +1453,7 @@ golden_apply(struct golden *g, struct vol *vol, golden_write_fn write,
 		if (apply_links(&st, i, n, cause) != 0)
 			goto out;
 	}
+	remember_written(g, vol);
 	ret = 0;
 out:
 	reader_stop(&st);

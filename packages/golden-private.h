@@ -65,6 +65,7 @@ struct gfile {
 	uint8_t		*data;		/* its bytes kept by the pre-pass */
 	uint64_t	 size;
 	uint64_t	 tino;		/* the target's MFT record, if any */
+	uint8_t		 fp[16];	/* its fingerprint (has_fp) */
 	uint8_t		 sha[32];
 	uint32_t	 attrs;		/* FILE_ATTRIBUTE_*, 0: not recorded */
 	uint32_t	 sd;		/* index into golden->sds, or NONE */
@@ -80,6 +81,7 @@ struct gfile {
 	unsigned	 check:1;	/* apply writes its bytes */
 	unsigned	 explicit_dir:1; /* a directory entry, not implied */
 	unsigned	 op:1;		/* the plan writes it */
+	unsigned	 has_fp:1;
 	enum gstate	 state;
 };
 
@@ -120,6 +122,7 @@ struct golden {
 	size_t		 sdtabsize;
 
 	/* golden_plan's results. */
+	struct hcache	*cache;		/* NULL: every file is hashed */
 	int		 planned;
 	struct golden_counts counts;
 	struct golden_item *items;	/* not the same, and extras */
@@ -138,6 +141,18 @@ struct golden {
 	char		**strs;		/* strings the ops point to */
 	size_t		  nstrs;
 };
+
+/* golden-cache.c: SHA-256s by file fingerprint (struct vol_stat), for
+ * this boot. hcache_open never fails: without a place for the cache it is
+ * empty and puts are dropped. hcache_close writes what was put (golden_free
+ * calls it, once a command is through with the archive). */
+struct hcache;
+struct hcache *hcache_open(void);
+int	 hcache_get(const struct hcache *, const uint8_t fp[16],
+	     uint8_t sha[32]);
+void	 hcache_put(struct hcache *, const uint8_t fp[16],
+	     const uint8_t sha[32]);
+void	 hcache_close(struct hcache *);
 
 /* golden.c: the index. */
 struct golden *golden_new(void);

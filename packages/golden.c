@@ -391,6 +391,7 @@ golden_free(struct golden *g)
 		return;
 	golden_scan_stop(g);
 	plan_clear(g);
+	hcache_close(g->cache);
 	if (g->fd != -1)
 		close(g->fd);
 	free(g->path);

@@ -475,6 +475,9 @@ int	 golden_select(struct golden *, const char *const *paths, size_t n,
 
 #define GOLDEN_EXTRAS	0x1	/* also list what the volume has under the
 				   archive's directories that it lacks */
+#define GOLDEN_REHASH	0x2	/* hash every file whose size matches, even
+				   one whose SHA-256 this boot's cache has
+				   for its fingerprint (golden-cache.c) */
 /* A file's SHA-256 (sha, 32 bytes) or why it could not be read (sha
  * NULL), for paths[i]; both borrowed for the call. */
 typedef void (*golden_hash_cb)(void *cbarg, size_t i, const uint8_t *sha,
@@ -488,7 +491,8 @@ typedef int (*golden_hash_fn)(void *harg, struct vol *,
 	     void *cbarg);
 void	 golden_set_hasher(struct golden *, golden_hash_fn, void *harg);
 /*
- * Compare the selected files with the volume (size, then SHA-256) and
+ * Compare the selected files with the volume (size, then SHA-256: hashed
+ * in this boot by ntmend and the file not written since, else read) and
  * plan what apply would do: create what is missing (directories first,
  * recorded descriptor and attributes, else inherited; a missing further
  * name of a hard-link group as a link when a name of the group is there),

@@ -11,6 +11,8 @@ set -u
 export NTM_TOP NTM_BUILD NTMEND NTM_TOOLS NTM_TESTDATA
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ntmend-t.XXXXXX")
+# golden's hash cache (packages/golden-cache.c): each test its own.
+export NTMEND_CACHE_DIR=$T/cache
 t_mounts=()
 t_cleanup() {
 	local m

@@ -260,6 +260,75 @@ vol_list "$T/u.img" "$T/u.lst"
 check "undo killed: the whole volume as before, links too" cmp -s \
     "$T/before.lst" "$T/u.lst"
 
+# The hash cache (golden-cache.c): a file ntmend hashed or wrote in this
+# boot, with the same fingerprint since, is not read again by apply.
+cache=$NTMEND_CACHE_DIR
+c=$T/c.img
+cp --sparse=always "$T/bad1.img" "$c"
+check_status "cache: apply" 0 quiet "$NTMEND" -t "$c" golden apply "$T/g.tar.zst"
+check "cache: kept for this boot, private" test "$(stat -c %a "$cache")" = 700 \
+    -a -s "$cache/golden-hashes" -a "$(head -c 44 "$cache/golden-hashes" | tail -c 36)" \
+    = "$(cat /proc/sys/kernel/random/boot_id)"
+out=$("$NTMEND" -t "$c" golden apply "$T/g.tar.zst" 2>/dev/null)
+check_match "cache: apply again: nothing to change" "$out" "nothing to change"
+# put_right WHAT PATH [ARG...]: apply (with ARGs) replaces PATH in place,
+# which then has the healthy PC's bytes.
+put_right() {
+	local what=$1 rel=$2
+	shift 2
+	out=$("$NTMEND" -t "$c" golden apply "$T/g.tar.zst" "$@" 2>/dev/null)
+	check_match "cache: $what" "$out" "replaced ${rel//\//.} in place"
+	vol_list "$c" "$T/c.lst"
+	check_eq "cache: $what: the healthy PC's bytes" \
+	    "$(vol_sha "$T/c.lst" "$rel")" "$(vol_sha "$T/good.lst" "$rel")"
+}
+# Written through a file system (ntfs-3g, the size kept): the fingerprint
+# changed, so apply reads it again and puts it right.
+check "cache: dot3gpui.dll written through ntfs-3g" t_vol_edit "$c" 3 \
+    "printf 'FS-WRITE' | dd of=$SXS/$dot3/dot3gpui.dll bs=1 seek=100 conv=notrunc status=none"
+put_right "a file written since is compared again" "$SXS/$dot3/dot3gpui.dll"
+# Written below the file system (into new.dll's clusters in the image):
+# what the cache cannot see, and what verify and --rehash are for.
+new=$SXS/$newsxs/new.dll
+bsdtar -xOf "$T/g.tar.zst" "$new" >"$T/new.dll"
+head -c 4096 "$T/new.dll" >"$T/needle"
+raw_patch() {	# IMAGE: 8 bytes of new.dll's first cluster overwritten
+	/usr/bin/python3 - "$1" "$T/needle" <<'PY'
+import mmap, sys
+needle = open(sys.argv[2], 'rb').read()
+with open(sys.argv[1], 'r+b') as f:
+    m = mmap.mmap(f.fileno(), 0)
+    at = m.find(needle)
+    if at < 0 or m.find(needle, at + 1) >= 0:
+        sys.exit(1)
+    m[at + 100:at + 108] = b'RAWWRITE'
+    m.flush()
+PY
+}
+check "cache: new.dll overwritten in the image, not through NTFS" raw_patch "$c"
+out=$("$NTMEND" -t "$c" golden apply "$T/g.tar.zst" 2>/dev/null)
+check_match "cache: apply does not see a write below NTFS" "$out" "nothing to change"
+out=$("$NTMEND" -t "$c" --json golden verify "$T/g.tar.zst")
+check_eq "cache: verify reads every file and sees it" \
+    "$(jq -r '.differ[].path' <<<"$out")" "${new//\//\\}"
+put_right "apply --rehash sees it" "$new" --rehash
+# Another boot's cache, one in a directory others can write, one cut
+# short: not used, apply reads the file again.
+check "cache: new.dll overwritten below NTFS again" raw_patch "$c"
+check_status "cache: kept after --rehash" 0 test -s "$cache/golden-hashes"
+printf '%-40s' 00000000-0000-0000-0000-000000000000 | tr ' ' '\0' |
+    dd of="$cache/golden-hashes" bs=1 seek=8 conv=notrunc status=none
+put_right "another boot's is not used" "$new"
+check "cache: new.dll overwritten below NTFS a third time" raw_patch "$c"
+mkdir -m 777 "$T/open"
+NTMEND_CACHE_DIR=$T/open put_right "one others can write is not used" "$new"
+check "cache: nor written" test ! -e "$T/open/golden-hashes"
+check_status "cache: verify puts every file in" 0 quiet "$NTMEND" -t "$c" \
+    golden verify "$T/g.tar.zst"
+check "cache: new.dll overwritten below NTFS a fourth time" raw_patch "$c"
+truncate -s 4000 "$cache/golden-hashes"
+put_right "one cut short is not used" "$new"
+
 # Another build, another architecture: refused, naming both. mkfixture's
 # --arch changes the packages, not the SYSTEM hive's PROCESSOR_ARCHITECTURE
 # (ntmend's identity reads that), so the other architecture is the golden
