@@ -34,23 +34,18 @@
 #define HC_HEADER	(8 + HC_BOOT + 8)
 #define HC_FP		16
 #define HC_ENTRY	(HC_FP + 32)
-/* Three times the files of a whole WinSxS (12 MiB of cache); past that,
- * what an earlier run put goes. */
-#define HC_MAX		((size_t)1 << 18)
+/* Twice the files of a whole WinSxS (6 MiB); past that, some of what
+ * earlier runs put goes. */
+#define HC_MAX		((size_t)1 << 17)
 #define HC_NAME		"golden-hashes"
-
-struct hc_entry {
-	uint8_t		 fp[HC_FP];
-	uint8_t		 sha[32];
-	size_t		 order;		/* later puts win */
-};
 
 struct hcache {
 	char		*dir;		/* NULL: no cache this run */
 	char		 boot[HC_BOOT];
-	struct hc_entry	*v;		/* loaded, sorted by fp */
+	uint8_t		*file;		/* as read */
+	const uint8_t	*v;		/* its entries, by fingerprint */
 	size_t		 n;
-	struct hc_entry	*add;		/* put since */
+	uint8_t		*add;		/* entries put since */
 	size_t		 nadd;
 };
 
@@ -111,22 +106,11 @@ hc_dir(void)
 	return NULL;
 }
 
+/* An entry: the fingerprint, then the SHA-256, as in the file. */
 static int
-hc_cmp_fp(const void *a, const void *b)
+hc_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, HC_FP);
-}
-
-/* By fingerprint, the latest put first. */
-static int
-hc_cmp_entry(const void *a, const void *b)
-{
-	const struct hc_entry	*x = a, *y = b;
-	int			 c;
-
-	if ((c = memcmp(x->fp, y->fp, HC_FP)) != 0)
-		return c;
-	return x->order < y->order ? 1 : x->order > y->order ? -1 : 0;
 }
 
 /* Read the cache file into hc->v; anything amiss leaves it empty. */
@@ -134,7 +118,7 @@ static void
 hc_load(struct hcache *hc)
 {
 	struct stat	 sb;
-	uint8_t		*buf = NULL, *p;
+	uint8_t		*buf = NULL;
 	uint64_t	 count;
 	size_t		 i, off;
 	ssize_t		 r;
@@ -161,19 +145,16 @@ hc_load(struct hcache *hc)
 	    memcmp(buf + 8, hc->boot, HC_BOOT) != 0 || count > HC_MAX ||
 	    (uint64_t)sb.st_size != HC_HEADER + count * HC_ENTRY)
 		goto out;
-	hc->v = xreallocarray(NULL, count + 1, sizeof *hc->v);
-	for (i = 0, p = buf + HC_HEADER; i < count; i++, p += HC_ENTRY) {
-		memcpy(hc->v[i].fp, p, HC_FP);
-		memcpy(hc->v[i].sha, p + HC_FP, 32);
-		hc->v[i].order = 0;
-		/* Lookups are a binary search: strictly in order, or none. */
-		if (i > 0 && memcmp(hc->v[i - 1].fp, p, HC_FP) >= 0) {
-			free(hc->v);
-			hc->v = NULL;
+	/* Lookups are a binary search: strictly in order, or none. */
+	for (i = 1; i < count; i++) {
+		if (memcmp(buf + HC_HEADER + (i - 1) * HC_ENTRY,
+		    buf + HC_HEADER + i * HC_ENTRY, HC_FP) >= 0)
 			goto out;
-		}
 	}
+	hc->file = buf;
+	hc->v = buf + HC_HEADER;
 	hc->n = count;
+	buf = NULL;
 out:
 	free(buf);
 	close(fd);
@@ -194,87 +175,102 @@ hcache_open(void)
 int
 hcache_get(const struct hcache *hc, const uint8_t fp[16], uint8_t sha[32])
 {
-	const struct hc_entry	*e;
+	const uint8_t	*e;
 
 	if (hc == NULL || hc->n == 0)
 		return -1;
-	if ((e = bsearch(fp, hc->v, hc->n, sizeof *hc->v, hc_cmp_fp)) == NULL)
+	if ((e = bsearch(fp, hc->v, hc->n, HC_ENTRY, hc_cmp)) == NULL)
 		return -1;
-	memcpy(sha, e->sha, 32);
+	memcpy(sha, e + HC_FP, 32);
 	return 0;
 }
 
 void
 hcache_put(struct hcache *hc, const uint8_t fp[16], const uint8_t sha[32])
 {
-	struct hc_entry	*e;
+	uint8_t	*e;
 
-	if (hc == NULL || hc->dir == NULL)
+	if (hc == NULL || hc->dir == NULL || hc->nadd >= HC_MAX)
 		return;
 	if ((hc->nadd & (hc->nadd - 1)) == 0)
 		hc->add = xreallocarray(hc->add, hc->nadd == 0 ? 64 :
-		    hc->nadd * 2, sizeof *hc->add);
-	e = &hc->add[hc->nadd];
-	memcpy(e->fp, fp, HC_FP);
-	memcpy(e->sha, sha, 32);
-	e->order = ++hc->nadd;
+		    hc->nadd * 2, HC_ENTRY);
+	e = hc->add + hc->nadd++ * HC_ENTRY;
+	memcpy(e, fp, HC_FP);
+	memcpy(e + HC_FP, sha, 32);
 }
 
-/* Write what was loaded and what was put, through a temporary file and a
- * rename. */
+/*
+ * What was loaded and what was put, merged in order (a fingerprint put
+ * again takes the new SHA-256: the file was read again), written through
+ * a temporary file and a rename. Over HC_MAX entries, loaded ones are
+ * left out evenly.
+ */
 static void
 hc_save(struct hcache *hc)
 {
-	struct hc_entry	*all;
-	uint8_t		*buf, *p;
-	size_t		 n, i, keep, len, off, size;
-	ssize_t		 r = 0;
+	uint8_t		 head[HC_HEADER], last[HC_FP];
+	const uint8_t	*a, *b;
+	size_t		 i, j, room, skip = 0, kept = 0;
 	char		*tmp, *path;
-	int		 fd;
+	FILE		*f;
+	int		 c, fd, ok;
 
 	if (hc == NULL || hc->dir == NULL || hc->nadd == 0)
 		return;
-	/* Too many: the loaded ones go first, then the earliest puts. */
-	keep = hc->n + hc->nadd <= HC_MAX ? hc->n : 0;
-	n = keep + (hc->nadd <= HC_MAX ? hc->nadd : HC_MAX);
-	all = xreallocarray(NULL, n + 1, sizeof *all);
-	if (keep > 0)
-		memcpy(all, hc->v, keep * sizeof *all);
-	memcpy(all + keep, hc->add + (hc->nadd - (n - keep)),
-	    (n - keep) * sizeof *all);
-	qsort(all, n, sizeof *all, hc_cmp_entry);
-	for (i = 0, len = 0; i < n; i++) {
-		if (len > 0 && memcmp(all[len - 1].fp, all[i].fp, HC_FP) == 0)
-			continue;
-		all[len++] = all[i];
-	}
-	buf = xmalloc(HC_HEADER + len * HC_ENTRY);
-	memcpy(buf, HC_MAGIC, 8);
-	memcpy(buf + 8, hc->boot, HC_BOOT);
-	le64enc(buf + 8 + HC_BOOT, len);
-	for (i = 0, p = buf + HC_HEADER; i < len; i++, p += HC_ENTRY) {
-		memcpy(p, all[i].fp, HC_FP);
-		memcpy(p + HC_FP, all[i].sha, 32);
-	}
+	/* A fingerprint put twice in one run was put with one SHA-256: the
+	 * file was not written between (or it would have another). */
+	qsort(hc->add, hc->nadd, HC_ENTRY, hc_cmp);
+	room = HC_MAX - hc->nadd;
+	if (hc->n > room)
+		skip = hc->n - room;
+
 	/* Not synced: a cache cut short by a crash is only refused. The
 	 * directory is this user's alone (hc_own_dir). */
 	tmp = xprintf("%s/%s.%ld", hc->dir, HC_NAME, (long)getpid());
 	path = xprintf("%s/%s", hc->dir, HC_NAME);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
-	if (fd != -1) {
-		for (off = 0, size = HC_HEADER + len * HC_ENTRY; off < size;
-		    off += (size_t)r) {
-			if ((r = write(fd, buf + off, size - off)) <= 0)
-				break;
-		}
-		if (close(fd) != 0 || off < size || rename(tmp, path) != 0)
-			unlink(tmp);
+	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		goto out;
 	}
+	memset(head, 0, sizeof head);
+	fwrite(head, 1, sizeof head, f);	/* the count comes last */
+	for (i = j = 0; i < hc->n || j < hc->nadd;) {
+		a = i < hc->n ? hc->v + i * HC_ENTRY : NULL;
+		b = j < hc->nadd ? hc->add + j * HC_ENTRY : NULL;
+		c = a == NULL ? 1 : b == NULL ? -1 : memcmp(a, b, HC_FP);
+		if (c == 0)		/* read again: the new one */
+			i++;
+		else if (c < 0) {
+			/* When full, every (n / skip)th loaded one goes. */
+			if (skip == 0 || i * skip / hc->n ==
+			    (i + 1) * skip / hc->n) {
+				fwrite(a, 1, HC_ENTRY, f);
+				kept++;
+			}
+			i++;
+		} else {
+			if (kept == 0 || memcmp(last, b, HC_FP) != 0) {
+				fwrite(b, 1, HC_ENTRY, f);
+				memcpy(last, b, HC_FP);
+				kept++;
+			}
+			j++;
+		}
+	}
+	memcpy(head, HC_MAGIC, 8);
+	memcpy(head + 8, hc->boot, HC_BOOT);
+	le64enc(head + 8 + HC_BOOT, kept);
+	ok = fseek(f, 0, SEEK_SET) == 0 &&
+	    fwrite(head, 1, sizeof head, f) == sizeof head && !ferror(f);
+	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
+		unlink(tmp);
+out:
 	free(path);
 	free(tmp);
-	free(buf);
-	free(all);
 }
 
 void
@@ -284,7 +280,7 @@ hcache_close(struct hcache *hc)
 		return;
 	hc_save(hc);
 	free(hc->dir);
-	free(hc->v);
+	free(hc->file);
 	free(hc->add);
 	free(hc);
 }

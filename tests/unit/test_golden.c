@@ -35,6 +35,7 @@
 
 #include "ntfs/ntfs.h"
 #include "packages/packages.h"
+#include "packages/golden-private.h"
 #include "repair/repair.h"
 #include "util/util.h"
 
@@ -1145,6 +1146,109 @@ test_select(void **state)
 	free(path);
 }
 
+/* fp/sha test values: fp from n (big-endian, so the order is n's),
+ * sha from n and a generation. */
+static void
+hc_val(uint32_t n, uint8_t gen, uint8_t fp[16], uint8_t sha[32])
+{
+	memset(fp, 0, 16);
+	fp[12] = (uint8_t)(n >> 24);
+	fp[13] = (uint8_t)(n >> 16);
+	fp[14] = (uint8_t)(n >> 8);
+	fp[15] = (uint8_t)n;
+	memset(sha, gen, 32);
+	memcpy(sha, fp + 12, 4);
+}
+
+/* The hash cache (golden-cache.c): what is put is there in the next run,
+ * a fingerprint put again takes its new SHA-256, the file stays sorted
+ * and bounded, and a damaged one is not used. */
+static void
+test_hash_cache(void **state)
+{
+	struct gt	*t = *state;
+	struct hcache	*hc;
+	uint8_t		 fp[16], sha[32], got[32], *buf;
+	uint32_t	 i, found;
+	size_t		 len;
+	char		*dir, *file;
+
+	dir = xprintf("%s/cache", t->dir);
+	file = xprintf("%s/golden-hashes", dir);
+	setenv("NTMEND_CACHE_DIR", dir, 1);
+
+	hc = hcache_open();
+	hc_val(7, 1, fp, sha);
+	assert_int_equal(hcache_get(hc, fp, got), -1);
+	for (i = 1000; i > 0; i--) {		/* out of order */
+		hc_val(i, 1, fp, sha);
+		hcache_put(hc, fp, sha);
+	}
+	hc_val(5, 1, fp, sha);
+	hcache_put(hc, fp, sha);		/* twice in one run */
+	hcache_close(hc);
+	read_file(file, &buf, &len);
+	assert_int_equal(len, 56 + 1000 * 48);
+	assert_int_equal(le64dec(buf + 48), 1000);
+	for (i = 1; i < 1000; i++)
+		assert_true(memcmp(buf + 56 + (i - 1) * 48,
+		    buf + 56 + i * 48, 16) < 0);
+	free(buf);
+
+	hc = hcache_open();
+	for (i = 1; i <= 1000; i++) {
+		hc_val(i, 1, fp, sha);
+		assert_int_equal(hcache_get(hc, fp, got), 0);
+		assert_memory_equal(got, sha, 32);
+	}
+	hc_val(500, 2, fp, sha);		/* read again, other bytes */
+	hcache_put(hc, fp, sha);
+	hc_val(2000, 2, fp, sha);
+	hcache_put(hc, fp, sha);
+	hcache_close(hc);
+	hc = hcache_open();
+	hc_val(500, 2, fp, sha);
+	assert_int_equal(hcache_get(hc, fp, got), 0);
+	assert_memory_equal(got, sha, 32);
+	hc_val(2000, 2, fp, sha);
+	assert_int_equal(hcache_get(hc, fp, got), 0);
+	hc_val(499, 1, fp, sha);
+	assert_int_equal(hcache_get(hc, fp, got), 0);
+	assert_memory_equal(got, sha, 32);
+
+	/* Bounded: 2^17 entries; what this run put is all kept, earlier
+	 * ones go evenly. */
+	for (i = 0; i < (1u << 17); i++) {
+		hc_val(100000 + i, 3, fp, sha);
+		hcache_put(hc, fp, sha);
+	}
+	hcache_close(hc);
+	read_file(file, &buf, &len);
+	assert_int_equal(len, 56 + (1u << 17) * 48);
+	free(buf);
+	hc = hcache_open();
+	for (i = found = 0; i < (1u << 17); i++) {
+		hc_val(100000 + i, 3, fp, sha);
+		found += hcache_get(hc, fp, got) == 0;
+	}
+	assert_int_equal(found, 1u << 17);
+	hcache_close(hc);
+
+	/* Out of order on disk: not used. */
+	read_file(file, &buf, &len);
+	memcpy(buf + 56, buf + 56 + 48, 16);
+	write_file(file, buf, len);
+	free(buf);
+	hc = hcache_open();
+	hc_val(100005, 3, fp, sha);
+	assert_int_equal(hcache_get(hc, fp, got), -1);
+	hcache_close(hc);
+
+	unsetenv("NTMEND_CACHE_DIR");
+	free(file);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1160,6 +1264,7 @@ main(void)
 		T(test_manifest),
 		T(test_select),
 		T(test_roundtrip),
+		T(test_hash_cache),
 #undef T
 	};
 
