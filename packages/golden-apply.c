@@ -32,6 +32,8 @@
 /* Changes handed to the journal at a time: each batch costs two appends
  * to its log, so 20,000 files cost 80 rather than 40,000. */
 #define GOLDEN_BATCH	512
+/* Files compared between two wake-ups of a scan that follows the plan. */
+#define GOLDEN_VERDICTS	256
 
 static int
 vol_hash(struct vol *vol, const char *path, uint8_t *buf, EVP_MD_CTX *md,
@@ -780,7 +782,7 @@ golden_plan(struct golden *g, struct vol *vol, int flags,
 {
 	struct plan	 p;
 	struct gfile	*f;
-	size_t		 i, n = 0;
+	size_t		 i, n = 0, from;
 	uint32_t	*last;
 
 	golden_plan_clear(g);
@@ -804,15 +806,21 @@ golden_plan(struct golden *g, struct vol *vol, int flags,
 		else
 			g->counts.files++;
 	}
-	for (i = 0; i < g->nfiles; i++) {
+	for (i = 0, from = 0; i < g->nfiles; i++) {
 		f = &g->files[i];
-		if (!f->selected)
-			continue;
-		compare(&p, f);
-		if (!f->is_dir)
-			golden_progress_call(progress, arg, "looking", ++n,
-			    g->counts.files, 0, 0);
+		if (f->selected) {
+			compare(&p, f);
+			if (!f->is_dir)
+				golden_progress_call(progress, arg, "looking",
+				    ++n, g->counts.files, 0, 0);
+		}
+		/* The archive's scan follows (golden.c). */
+		if (i + 1 - from == GOLDEN_VERDICTS) {
+			golden_scan_verdicts(g, from, i + 1, 0);
+			from = i + 1;
+		}
 	}
+	golden_scan_verdicts(g, from, g->nfiles, 1);
 	compare_contents(&p, g->hash, g->harg, progress, arg);
 	/* Hard-link groups, first member first. */
 	p.next = xreallocarray(NULL, g->nfiles + 1, sizeof *p.next);

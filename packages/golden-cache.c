@@ -185,6 +185,12 @@ hcache_get(const struct hcache *hc, const uint8_t fp[16], uint8_t sha[32])
 	return 0;
 }
 
+size_t
+hcache_count(const struct hcache *hc)
+{
+	return hc != NULL ? hc->n : 0;
+}
+
 void
 hcache_put(struct hcache *hc, const uint8_t fp[16], const uint8_t sha[32])
 {

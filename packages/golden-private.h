@@ -152,13 +152,21 @@ int	 hcache_get(const struct hcache *, const uint8_t fp[16],
 	     uint8_t sha[32]);
 void	 hcache_put(struct hcache *, const uint8_t fp[16],
 	     const uint8_t sha[32]);
+/* Entries read from this boot's cache. */
+size_t	 hcache_count(const struct hcache *);
 void	 hcache_close(struct hcache *);
 
 /* golden.c: the index. */
 struct golden *golden_new(void);
 /* The archive pass golden_check compares with the manifest, run in a
  * thread from when golden_open knows there is a manifest. */
-void	 golden_scan_start(struct golden *);
+/* follow: wait for the manifest, then keep the bytes the plan finds
+ * differ as the archive is read (a re-apply). */
+void	 golden_scan_start(struct golden *, int follow);
+/* golden_plan compared files from .. to - 1 (all: that was the last);
+ * a scan that follows keeps those not the same on the volume. */
+void	 golden_scan_verdicts(struct golden *, size_t from, size_t to,
+	     int all);
 void	 golden_plan_clear(struct golden *);
 void	 golden_add_warning(struct golden *, const char *, ...)
 	     NTM_PRINTF(2, 3);

@@ -26,6 +26,8 @@
 #include "packages/golden-private.h"
 #include "util/util.h"
 
+static void	scan_ready(struct golden *);
+
 void
 golden_add_warning(struct golden *g, const char *fmt, ...)
 {
@@ -102,11 +104,18 @@ golden_unhex(const char *hex, uint8_t sha[32])
  * locale is that mapping; the locale is made here so the process's own
  * (often "C" on a rescue stick) does not matter.
  */
+static pthread_once_t	fold_once = PTHREAD_ONCE_INIT;
+static locale_t		fold_loc;
+
+static void
+fold_locale(void)
+{
+	fold_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
 char *
 golden_fold(const char *s)
 {
-	static locale_t	 loc;
-	static int	 tried;
 	const char	*p;
 	char		*out, *q;
 	uint8_t		*w;
@@ -125,18 +134,17 @@ golden_fold(const char *s)
 		}
 		return out;
 	}
-	if (!tried) {
-		tried = 1;
-		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-	}
+	/* The scan thread folds names too (scan_main). */
+	pthread_once(&fold_once, fold_locale);
 	if ((w = utf8_to_utf16le(s, &len)) == NULL)
 		return xstrdup(s);
 	for (i = 0; i + 1 < len; i += 2) {
 		u = le16dec(w + i);
 		if (u == '/')
 			u = '\\';
-		else if (loc != (locale_t)0 && (u < 0xd800 || u > 0xdfff))
-			u = (uint16_t)towupper_l(u, loc);
+		else if (fold_loc != (locale_t)0 &&
+		    (u < 0xd800 || u > 0xdfff))
+			u = (uint16_t)towupper_l(u, fold_loc);
 		else if (u >= 'a' && u <= 'z')
 			u -= 'a' - 'A';
 		le16enc(w + i, u);
@@ -457,9 +465,12 @@ golden_open(const char *path, golden_progress_fn progress, void *arg,
 	if (!e.is_dir && e.link == NULL && strcmp(e.name, GOLDEN_MANIFEST) ==
 	    0) {
 		g->manifest = 1;
-		golden_scan_start(g);
+		/* A re-apply: the cache has this boot's hashes. */
+		g->cache = hcache_open();
+		golden_scan_start(g, hcache_count(g->cache) > 0);
 		if (gmanifest_read(g, a, &e, cause) != 0)
 			goto fail;
+		scan_ready(g);
 	} else if (garchive_plain(g, a, &e, progress, arg, cause) != 0)
 		goto fail;
 	gentry_clear(&e);
@@ -596,10 +607,24 @@ hash_ctx(EVP_MD_CTX **md)
  * golden_check compares them. Only the files a small apply writes are then
  * read again, kept in memory (GOLDEN_STASH), so that apply does not
  * decompress the archive a third time.
+ *
+ * A re-apply in the same boot (the hash cache has entries) writes little,
+ * and reading the archive twice would be most of its time: there the scan
+ * waits for the manifest and then follows the plan as it compares
+ * (golden_scan_verdicts), keeping on the way the bytes of the files the
+ * plan did not find the same; golden_check takes those, and reads only
+ * what that missed (stash).
  */
 struct gscan_entry {
 	struct gentry	 e;
 	uint64_t	 len;		/* data bytes it holds */
+};
+
+/* A file's bytes the scan kept. */
+struct gscan_kept {
+	uint32_t		 file;
+	uint8_t			*data;
+	uint8_t			 sha[32];
 };
 
 struct gscan {
@@ -609,7 +634,98 @@ struct gscan {
 	struct gscan_entry	*v;
 	size_t			 n;
 	char			*cause;	/* the scan stopped after v[n - 1] */
+
+	/*
+	 * Following the plan (follow set before the thread starts). Under
+	 * mu, set by the main thread and broadcast on cv: ready (the
+	 * manifest is parsed: the index, holder and verdict are there and
+	 * only read from then on), decided (verdicts 0 .. decided - 1 are
+	 * in), all (no more will come; last: the last file to keep), need
+	 * (bytes of the files to keep so far). verdict[i] is written before
+	 * decided passes i.
+	 */
+	int			 follow;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 ready, all;
+	size_t			 decided, last;
+	uint64_t		 need;
+	uint8_t			*holder;	/* per file: its entry holds
+						   its bytes */
+	uint8_t			*verdict;	/* per file: 1 keep */
+	struct gscan_kept	*kept;
+	size_t			 nkept;
 };
+
+/* Change what the scan waits on, and wake it. */
+static void
+scan_signal(struct gscan *s, void (*set)(struct gscan *, void *), void *arg)
+{
+	pthread_mutex_lock(&s->mu);
+	set(s, arg);
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+scan_kept_free(struct gscan *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nkept; i++)
+		free(s->kept[i].data);
+	free(s->kept);
+	s->kept = NULL;
+	s->nkept = 0;
+}
+
+/* Keep the bytes of file i? 1 yes, 0 no, -1 keep nothing more (stopped,
+ * nothing later to keep), -2 and let go of what was kept (the plan found
+ * more than a small apply writes). */
+static int
+scan_verdict(struct gscan *s, size_t i)
+{
+	int	v;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->decided <= i && !s->all && !atomic_load(&s->stop))
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->need > GOLDEN_STASH)
+		v = -2;
+	else if (atomic_load(&s->stop) || (s->all && i > s->last))
+		v = -1;
+	else
+		v = s->decided > i && s->verdict[i];
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
+/* Read entry e's data (the manifest's size of it) into a kept buffer,
+ * then skip (and count) whatever more it holds. */
+static int
+scan_keep(struct gscan *s, struct archive *a, const struct gentry *e,
+    size_t i, struct gdata *d, uint64_t *total, EVP_MD_CTX *md)
+{
+	struct golden		*g = s->g;
+	struct gscan_kept	*k;
+	uint64_t		 size = g->files[i].size;
+	unsigned int		 dlen;
+	ssize_t			 n;
+
+	s->kept = xreallocarray(s->kept, s->nkept + 1, sizeof *s->kept);
+	k = &s->kept[s->nkept++];
+	k->file = (uint32_t)i;
+	k->data = xmalloc(size + 1);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while (d->pos < size && (n = garchive_read(g, a, e, d, k->data +
+	    d->pos, size - d->pos, &s->cause)) > 0)
+		EVP_DigestUpdate(md, k->data + d->pos - n, (size_t)n);
+	EVP_DigestFinal_ex(md, k->sha, &dlen);
+	if (s->cause != NULL)
+		return -1;
+	*total += d->pos;
+	return garchive_skip(g, a, e, d, total, &s->cause);
+}
 
 static void *
 scan_main(void *arg)
@@ -618,11 +734,22 @@ scan_main(void *arg)
 	struct golden	*g = s->g;
 	struct archive	*a = NULL;
 	struct gentry	 e;
+	struct gfile	*f;
 	struct gdata	 d;
+	EVP_MD_CTX	*md = NULL;
 	uint64_t	 total = 0, kept = 0, budget;
-	int		 r;
+	size_t		 i;
+	int		 r, v, keep = 0;
 
 	memset(&e, 0, sizeof e);
+	if (s->follow) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->ready && !s->all && !atomic_load(&s->stop))
+			pthread_cond_wait(&s->cv, &s->mu);
+		keep = s->ready;
+		pthread_mutex_unlock(&s->mu);
+		hash_ctx(&md);
+	}
 	if (garchive_open(g, &a, &s->cause) != 0)
 		goto out;
 	/* The manifest again: the same entry golden_open read. */
@@ -660,7 +787,21 @@ scan_main(void *arg)
 		memset(&e, 0, sizeof e);
 		e.ordinal = s->v[s->n].e.ordinal;
 		memset(&d, 0, sizeof d);
-		r = garchive_skip(g, a, &s->v[s->n].e, &d, &total, &s->cause);
+		/* What is not in the index the check refuses. */
+		v = 0;
+		if (keep && (f = golden_index_find(g,
+		    s->v[s->n].e.name)) != NULL &&
+		    s->holder[i = (size_t)(f - g->files)] &&
+		    (v = scan_verdict(s, i)) < 0) {
+			if (v == -2)
+				scan_kept_free(s);
+			keep = v = 0;
+		}
+		if (v == 1)
+			r = scan_keep(s, a, &s->v[s->n].e, i, &d, &total, md);
+		else
+			r = garchive_skip(g, a, &s->v[s->n].e, &d, &total,
+			    &s->cause);
 		s->v[s->n++].len = d.pos;
 		if (r != 0)
 			break;
@@ -668,43 +809,20 @@ scan_main(void *arg)
 out:
 	gentry_clear(&e);
 	garchive_close(a);
+	EVP_MD_CTX_free(md);
 	return NULL;
 }
 
-void
-golden_scan_start(struct golden *g)
+static struct gscan *
+scan_new(struct golden *g)
 {
 	struct gscan	*s;
 
 	s = xcalloc(1, sizeof *s);
 	s->g = g;
 	atomic_init(&s->stop, 0);
-	if (pthread_create(&s->thread, NULL, scan_main, s) != 0) {
-		/* No thread: golden_check scans in its own time. */
-		free(s);
-		return;
-	}
-	g->scan = s;
-}
-
-/* The scan, finished (in this thread if none ran); NULL once taken. */
-static struct gscan *
-scan_take(struct golden *g, int stop)
-{
-	struct gscan	*s = g->scan;
-
-	g->scan = NULL;
-	if (s == NULL) {
-		if (stop)
-			return NULL;
-		s = xcalloc(1, sizeof *s);
-		s->g = g;
-		scan_main(s);
-		return s;
-	}
-	if (stop)
-		atomic_store(&s->stop, 1);
-	pthread_join(s->thread, NULL);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
 	return s;
 }
 
@@ -719,7 +837,128 @@ scan_free(struct gscan *s)
 		gentry_clear(&s->v[i].e);
 	free(s->v);
 	free(s->cause);
+	scan_kept_free(s);
+	free(s->holder);
+	free(s->verdict);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+void
+golden_scan_start(struct golden *g, int follow)
+{
+	struct gscan	*s;
+
+	s = scan_new(g);
+	s->follow = follow;
+	if (pthread_create(&s->thread, NULL, scan_main, s) != 0) {
+		/* No thread: golden_check scans in its own time. */
+		scan_free(s);
+		return;
+	}
+	g->scan = s;
+}
+
+static void
+set_ready(struct gscan *s, void *arg)
+{
+	(void)arg;
+	s->ready = 1;
+}
+
+/* The manifest is parsed: what the scan needs to follow the plan. */
+static void
+scan_ready(struct golden *g)
+{
+	struct gscan	*s = g->scan;
+	struct gfile	*f;
+	size_t		 i;
+
+	if (s == NULL || !s->follow)
+		return;
+	/* The scan reads no field of a gfile the plan writes. */
+	s->holder = xcalloc(g->nfiles + 1, 1);
+	for (i = 0; i < g->nfiles; i++) {
+		f = &g->files[i];
+		s->holder[i] = !f->is_dir && f->link == (uint32_t)i;
+	}
+	s->verdict = xcalloc(g->nfiles + 1, 1);
+	scan_signal(s, set_ready, NULL);
+}
+
+struct verdicts {
+	size_t		 to, last;
+	uint64_t	 need;
+	int		 all;
+};
+
+static void
+set_verdicts(struct gscan *s, void *arg)
+{
+	struct verdicts	*v = arg;
+
+	s->decided = v->to;
+	s->need = v->need;
+	s->last = v->last;
+	s->all = v->all;
+}
+
+void
+golden_scan_verdicts(struct golden *g, size_t from, size_t to, int all)
+{
+	struct gscan	*s = g->scan;
+	struct verdicts	 v;
+	struct gfile	*f;
+	size_t		 i;
+
+	/* Only this thread sets ready and all. */
+	if (s == NULL || !s->ready || s->all)
+		return;
+	v.need = s->need;
+	v.last = s->last;
+	for (i = from; i < to; i++) {
+		f = &g->files[i];
+		/* What apply may write: not the same, not refused. */
+		if (!s->holder[i] || !f->selected || f->state == GS_SAME ||
+		    f->state == GS_UNREADABLE)
+			continue;
+		s->verdict[i] = 1;
+		v.need += f->size;
+		v.last = i;
+	}
+	v.to = to;
+	v.all = all;
+	scan_signal(s, set_verdicts, &v);
+}
+
+static void
+set_all(struct gscan *s, void *arg)
+{
+	(void)arg;
+	s->all = 1;
+}
+
+/* The scan, finished (in this thread if none ran); NULL once taken. */
+static struct gscan *
+scan_take(struct golden *g, int stop)
+{
+	struct gscan	*s = g->scan;
+
+	g->scan = NULL;
+	if (s == NULL) {
+		if (stop)
+			return NULL;
+		s = scan_new(g);
+		scan_main(s);
+		return s;
+	}
+	/* No verdict comes after this: a scan waiting for one goes on. */
+	if (stop)
+		atomic_store(&s->stop, 1);
+	scan_signal(s, set_all, NULL);
+	pthread_join(s->thread, NULL);
+	return s;
 }
 
 void
@@ -794,8 +1033,32 @@ check_entry(struct golden *g, const struct gscan_entry *se, size_t *next,
 	return 0;
 }
 
-/* Keep (and check) the bytes of the files a small apply writes: one pass
- * up to the last of them. */
+/* The bytes the scan kept of files apply writes, checked as stash checks
+ * them (check_entry compared their lengths); the rest are let go. */
+static int
+take_kept(struct golden *g, struct gscan *s, char **cause)
+{
+	struct gscan_kept	*k;
+	struct gfile		*f;
+	size_t			 i;
+
+	for (i = 0; i < s->nkept; i++) {
+		k = &s->kept[i];
+		f = &g->files[k->file];
+		if (!f->check || f->data != NULL)
+			continue;
+		if (memcmp(k->sha, f->sha, 32) != 0)
+			return set_cause(cause, "%s: entry %u '%s' does not "
+			    "match its manifest (SHA-256): the archive is "
+			    "damaged; refused", g->path, f->entry, f->path);
+		f->data = k->data;
+		k->data = NULL;
+	}
+	return 0;
+}
+
+/* Keep (and check) the bytes of the files a small apply writes that the
+ * scan did not keep: one pass up to the last of them. */
 static int
 stash(struct golden *g, char **cause)
 {
@@ -815,13 +1078,16 @@ stash(struct golden *g, char **cause)
 	for (i = 0; i < g->nfiles; i++) {
 		f = &g->files[i];
 		if (f->check && !f->is_dir && f->link == (uint32_t)i &&
-		    f->entry > last)
+		    f->data == NULL && f->entry > last)
 			last = f->entry;
 	}
+	if (last == 0)
+		return 0;
 	want = xcalloc((size_t)last + 1, sizeof *want);
 	for (i = 0; i < g->nfiles; i++) {
 		f = &g->files[i];
-		if (f->check && !f->is_dir && f->link == (uint32_t)i)
+		if (f->check && !f->is_dir && f->link == (uint32_t)i &&
+		    f->data == NULL)
 			want[f->entry] = (uint32_t)i + 1;
 	}
 	memset(&e, 0, sizeof e);
@@ -913,7 +1179,8 @@ golden_check(struct golden *g, golden_progress_fn progress, void *arg,
 		}
 	}
 	g->stash = need <= GOLDEN_STASH;
-	if (g->stash && need > 0 && stash(g, cause) != 0)
+	if (g->stash && need > 0 && (take_kept(g, s, cause) != 0 ||
+	    stash(g, cause) != 0))
 		goto out;
 	g->checked = 1;
 	ret = 0;

@@ -329,6 +329,30 @@ check "cache: new.dll overwritten below NTFS a fourth time" raw_patch "$c"
 truncate -s 4000 "$cache/golden-hashes"
 put_right "one cut short is not used" "$new"
 
+# A re-apply keeps what it rewrites as it checks the archive (golden.c,
+# the scan following the plan): bytes there that are not the manifest's
+# refuse the archive before anything is written.
+bsdtar -cf "$T/alt.tar" @"$T/g.tar.zst"
+/usr/bin/python3 - "$T/alt.tar" "$T/needle" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+at = b.find(open(sys.argv[2], 'rb').read())
+assert at > 0
+b[at + 200] ^= 0xff
+open(sys.argv[1], 'wb').write(bytes(b))
+PY
+check "cache: new.dll written through ntfs-3g" t_vol_edit "$c" 3 \
+    "printf 'FS-WRITE' | dd of=$new bs=1 seek=100 conv=notrunc status=none"
+vol_list "$c" "$T/c-before.lst"
+"$NTMEND" -t "$c" golden apply "$T/alt.tar" >/dev/null 2>"$T/err"
+check_eq "cache: other bytes in the archive: refused" "$?" 4
+check_match "cache: other bytes in the archive: named" "$(cat "$T/err")" \
+    "new.dll' does not match its manifest \(SHA-256\)"
+vol_list "$c" "$T/c-after.lst"
+check "cache: other bytes in the archive: nothing written" cmp -s \
+    "$T/c-before.lst" "$T/c-after.lst"
+put_right "the archive's own bytes then" "$new"
+
 # Another build, another architecture: refused, naming both. mkfixture's
 # --arch changes the packages, not the SYSTEM hive's PROCESSOR_ARCHITECTURE
 # (ntmend's identity reads that), so the other architecture is the golden
