@@ -700,28 +700,47 @@ scan_verdict(struct gscan *s, size_t i)
 	return v;
 }
 
-/* Read entry e's data (the manifest's size of it) into a kept buffer,
- * then skip (and count) whatever more it holds. */
+/* Does file i's own archive entry hold its bytes (not a directory, not
+ * a further name of another file)? */
+static int
+holds_bytes(const struct golden *g, size_t i)
+{
+	return !g->files[i].is_dir && g->files[i].link == (uint32_t)i;
+}
+
+/* Entry e's data into buf (size + 1 bytes: a byte more than the manifest
+ * says shows the entry is longer) and its SHA-256 into sha. */
+static int
+read_hashed(struct golden *g, struct archive *a, const struct gentry *e,
+    struct gdata *d, uint8_t *buf, uint64_t size, EVP_MD_CTX *md,
+    uint8_t sha[32], char **cause)
+{
+	unsigned int	dlen;
+	ssize_t		n = 0;
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while (d->pos <= size && (n = garchive_read(g, a, e, d, buf + d->pos,
+	    size + 1 - d->pos, cause)) > 0)
+		EVP_DigestUpdate(md, buf + d->pos - n, (size_t)n);
+	EVP_DigestFinal_ex(md, sha, &dlen);
+	return n < 0 ? -1 : 0;
+}
+
+/* Keep entry e's data for file i, then skip (and count) whatever more it
+ * holds: check_entry compares the length. */
 static int
 scan_keep(struct gscan *s, struct archive *a, const struct gentry *e,
     size_t i, struct gdata *d, uint64_t *total, EVP_MD_CTX *md)
 {
 	struct golden		*g = s->g;
 	struct gscan_kept	*k;
-	uint64_t		 size = g->files[i].size;
-	unsigned int		 dlen;
-	ssize_t			 n;
 
 	s->kept = xreallocarray(s->kept, s->nkept + 1, sizeof *s->kept);
 	k = &s->kept[s->nkept++];
 	k->file = (uint32_t)i;
-	k->data = xmalloc(size + 1);
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while (d->pos < size && (n = garchive_read(g, a, e, d, k->data +
-	    d->pos, size - d->pos, &s->cause)) > 0)
-		EVP_DigestUpdate(md, k->data + d->pos - n, (size_t)n);
-	EVP_DigestFinal_ex(md, k->sha, &dlen);
-	if (s->cause != NULL)
+	k->data = xmalloc(g->files[i].size + 1);
+	if (read_hashed(g, a, e, d, k->data, g->files[i].size, md, k->sha,
+	    &s->cause) != 0)
 		return -1;
 	*total += d->pos;
 	return garchive_skip(g, a, e, d, total, &s->cause);
@@ -872,17 +891,14 @@ static void
 scan_ready(struct golden *g)
 {
 	struct gscan	*s = g->scan;
-	struct gfile	*f;
 	size_t		 i;
 
 	if (s == NULL || !s->follow)
 		return;
 	/* The scan reads no field of a gfile the plan writes. */
 	s->holder = xcalloc(g->nfiles + 1, 1);
-	for (i = 0; i < g->nfiles; i++) {
-		f = &g->files[i];
-		s->holder[i] = !f->is_dir && f->link == (uint32_t)i;
-	}
+	for (i = 0; i < g->nfiles; i++)
+		s->holder[i] = holds_bytes(g, i);
 	s->verdict = xcalloc(g->nfiles + 1, 1);
 	scan_signal(s, set_ready, NULL);
 }
@@ -1069,16 +1085,14 @@ stash(struct golden *g, char **cause)
 	EVP_MD_CTX	*md;
 	uint32_t	*want, last = 0;
 	uint8_t		 sha[32];
-	unsigned int	 dlen;
-	ssize_t		 n;
 	size_t		 i;
 	int		 r, ret = -1;
 
 	/* Entry ordinal -> the file to keep. */
 	for (i = 0; i < g->nfiles; i++) {
 		f = &g->files[i];
-		if (f->check && !f->is_dir && f->link == (uint32_t)i &&
-		    f->data == NULL && f->entry > last)
+		if (f->check && holds_bytes(g, i) && f->data == NULL &&
+		    f->entry > last)
 			last = f->entry;
 	}
 	if (last == 0)
@@ -1086,8 +1100,7 @@ stash(struct golden *g, char **cause)
 	want = xcalloc((size_t)last + 1, sizeof *want);
 	for (i = 0; i < g->nfiles; i++) {
 		f = &g->files[i];
-		if (f->check && !f->is_dir && f->link == (uint32_t)i &&
-		    f->data == NULL)
+		if (f->check && holds_bytes(g, i) && f->data == NULL)
 			want[f->entry] = (uint32_t)i + 1;
 	}
 	memset(&e, 0, sizeof e);
@@ -1103,16 +1116,9 @@ stash(struct golden *g, char **cause)
 		}
 		f = &g->files[want[e.ordinal] - 1];
 		f->data = xmalloc(f->size + 1);
-		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-		while ((n = garchive_read(g, a, &e, &d, f->data + d.pos,
-		    f->size - d.pos + 1, cause)) > 0) {
-			EVP_DigestUpdate(md, f->data + d.pos - n, (size_t)n);
-			if (d.pos > f->size)
-				break;
-		}
-		if (n < 0)
+		if (read_hashed(g, a, &e, &d, f->data, f->size, md, sha,
+		    cause) != 0)
 			goto out;
-		EVP_DigestFinal_ex(md, sha, &dlen);
 		if (d.pos != f->size || memcmp(sha, f->sha, 32) != 0) {
 			set_cause(cause, "%s: entry %u '%s' does not match its "
 			    "manifest (%s): the archive is damaged; refused",
