@@ -573,6 +573,9 @@ hive_replay_mem(struct hive *hv, struct hive_replay_result *res,
 		logs[n].name = hv->logs[i].name;
 		logs[n].buf = hv->logs[i].data;
 		logs[n].len = (size_t)hv->logs[i].size;
+		if (hv->logs[i].scanned &&
+		    hv->logs[i].sum.format == HIVE_LOG_NEW)
+			logs[n].checked = hv->logs[i].sum.entries;
 		n++;
 	}
 	hive = m.p;

@@ -170,6 +170,10 @@ hive_header_is_log(const struct hive_header *hdr)
 	    hdr->file_type == HIVE_TYPE_LOG_NEW;
 }
 
+/* Which of an entry's hashes hive_log_entry_decode checks. */
+#define HVLE_HASH_HEAD		0x1	/* Hash-2: the header */
+#define HVLE_HASH_DATA		0x2	/* Hash-1: the rest */
+
 static int
 hive_log_entry_decode(const void *buf, size_t len, size_t off,
     struct hive_log_entry *e, int hashes)
@@ -202,9 +206,11 @@ hive_log_entry_decode(const void *buf, size_t len, size_t off,
 
 	/* Hash-2 covers the first 32 bytes (Hash-1 included), Hash-1 all
 	 * from the page references to the end of the entry. */
-	if (hashes && hive_log_hash(ent, 32) != le64dec(ent + 32))
+	if ((hashes & HVLE_HASH_HEAD) &&
+	    hive_log_hash(ent, 32) != le64dec(ent + 32))
 		return -1;
-	if (hashes && hive_log_hash(ent + HVLE_HEADER, size - HVLE_HEADER) !=
+	if ((hashes & HVLE_HASH_DATA) &&
+	    hive_log_hash(ent + HVLE_HEADER, size - HVLE_HEADER) !=
 	    le64dec(ent + 24))
 		return -1;
 
@@ -229,7 +235,8 @@ int
 hive_log_entry_parse(const void *buf, size_t len, size_t off,
     struct hive_log_entry *e)
 {
-	return hive_log_entry_decode(buf, len, off, e, 1);
+	return hive_log_entry_decode(buf, len, off, e,
+	    HVLE_HASH_HEAD | HVLE_HASH_DATA);
 }
 
 int
@@ -237,6 +244,13 @@ hive_log_entry_reparse(const void *buf, size_t len, size_t off,
     struct hive_log_entry *e)
 {
 	return hive_log_entry_decode(buf, len, off, e, 0);
+}
+
+int
+hive_log_entry_parse_head(const void *buf, size_t len, size_t off,
+    struct hive_log_entry *e)
+{
+	return hive_log_entry_decode(buf, len, off, e, HVLE_HASH_HEAD);
 }
 
 /* New format (Windows 8.1 and later): HvLE entries from the second

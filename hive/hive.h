@@ -100,6 +100,11 @@ int	 hive_log_entry_parse(const void *buf, size_t len, size_t off,
  * a log several times, and hashing them was most of its work. */
 int	 hive_log_entry_reparse(const void *buf, size_t len, size_t off,
 	     struct hive_log_entry *);
+/* hive_log_entry_parse with only Hash-2 checked: the header (its size and
+ * Hash-1 among it) is as written, the rest is not checked. Enough to step
+ * over an entry older than anything that matters. */
+int	 hive_log_entry_parse_head(const void *buf, size_t len, size_t off,
+	     struct hive_log_entry *);
 /* The Marvin32 hash (registry seed) log entries carry: Hash-1 over an
  * entry from its page references on, Hash-2 over its first 32 bytes. */
 uint64_t hive_log_hash(const void *buf, size_t len);
@@ -452,6 +457,11 @@ struct hive_replay_log {
 					   there (one of .LOG1/.LOG2; leave
 					   out a .LOG that is not); borrowed */
 	size_t		 len;		/* 0: empty (normal for .LOG) */
+	size_t		 checked;	/* its first entries from the second
+					   sector that the caller found to
+					   pass hive_log_entry_parse in these
+					   same bytes (hive_log_scan's
+					   entries): not hashed again */
 };
 
 /* What replay did. log[] is indexed as the logs given. */
