@@ -738,6 +738,38 @@ hive_malloc_keep(void)
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
+/* Transparent huge pages, and the most of the heap they are asked for: a
+ * hive's size, the logs and slack, under the mmap threshold above. */
+#define NTM_HUGE_PAGE		((uintptr_t)2 << 20)
+#define NTM_HUGE_HEAP_MAX	((size_t)30 << 20)
+
+/*
+ * Even kept, those pages were faulted in once each, 4 KiB at a time: a
+ * SYSTEM edit took 5,000 page faults, a fifth of its time. The heap a
+ * hive's buffers will come from is asked for in transparent huge pages
+ * (what glibc's malloc.hugetlb tunable does, which only the environment
+ * at start can set): allocated, advised, freed back to the heap untouched,
+ * so the logs and hivex's copy then fault it in 2 MiB at a time. Where
+ * the kernel has no huge pages to give, nothing changes.
+ */
+static void
+hive_heap_huge(uint64_t size)
+{
+	uintptr_t	start, end;
+	size_t		want;
+	void		*p;
+
+	want = size < NTM_HUGE_HEAP_MAX - 2 * NTM_HUGE_PAGE ?
+	    (size_t)size + 2 * NTM_HUGE_PAGE : NTM_HUGE_HEAP_MAX;
+	if ((p = malloc(want)) == NULL)
+		return;
+	start = ((uintptr_t)p + NTM_HUGE_PAGE - 1) & ~(NTM_HUGE_PAGE - 1);
+	end = ((uintptr_t)p + want) & ~(NTM_HUGE_PAGE - 1);
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+	free(p);
+}
+
 static int
 hive_open_src(struct hive_src *src, const char *from, int flags,
     struct hive **hp, char **cause)
@@ -753,6 +785,8 @@ hive_open_src(struct hive_src *src, const char *from, int flags,
 	hv->flags = flags;
 	if (hive_src_copy(src, from, hv->path, NULL, &size, cause) != 0)
 		goto fail;
+	if (flags & HIVE_WRITE)
+		hive_heap_huge(size);
 	if (hive_finish(hv, src, from, cause) != 0)
 		goto fail;
 	*hp = hv;
