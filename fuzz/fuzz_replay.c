@@ -23,7 +23,9 @@
  *
  * Besides memory errors, replay's promises are checked: refused means the
  * hive is untouched, success on a dirty hive means a clean one, and every
- * message is one line.
+ * message is one line. Each replay is made again with the logs' `checked`
+ * set as the checkout sets it (hive_log_scan's entries): the outcome must
+ * be the same, byte for byte.
  */
 
 #include <stdint.h>
@@ -160,26 +162,83 @@ fuzz_check_line(const char *s)
 		abort();
 }
 
+/* What one replay gave. */
+struct fuzz_outcome {
+	int		 ret;
+	uint8_t		*buf;
+	size_t		 len;
+	char		*cause;
+	uint32_t	 seq;
+};
+
+/* The logs' `checked` as hive_replay_mem sets it from the checkout's
+ * hive_log_scan of each against the hive's header. */
+static void
+fuzz_set_checked(const uint8_t *hive, size_t hlen,
+    struct hive_replay_log *logs, size_t nlogs)
+{
+	struct hive_log_summary	 sum;
+	struct hive_header	 hdr;
+	int			 have;
+	size_t			 i;
+
+	have = hive_header_parse(hive, hlen, &hdr, NULL) == 0;
+	for (i = 0; i < nlogs; i++) {
+		logs[i].checked = 0;
+		if (logs[i].buf == NULL || logs[i].len == 0 ||
+		    hive_log_scan(logs[i].buf, logs[i].len, have ? &hdr : NULL,
+		    &sum, NULL) != 0)
+			continue;
+		if (sum.format == HIVE_LOG_NEW)
+			logs[i].checked = sum.entries;
+		hive_log_summary_free(&sum);
+	}
+	if (have)
+		hive_header_free(&hdr);
+}
+
 static void
 fuzz_replay(const uint8_t *hive, size_t hlen, struct hive_replay_log *logs,
     size_t nlogs, int flags)
 {
-	struct hive_replay_result	 res;
+	struct hive_replay_result	 res, res2;
 	struct hive_header		 hdr;
+	struct fuzz_outcome		 o;
 	uint8_t				*buf;
 	size_t				 len = hlen, i;
 	char				*cause = NULL;
+	int				 ret;
 
 	for (i = 0; i < nlogs; i++) {
 		if (logs[i].buf != NULL && fuzz_too_big(logs[i].buf,
 		    logs[i].len))
 			return;
 	}
+	/* The same replay told what the checkout's scan hashed. */
+	fuzz_set_checked(hive, hlen, logs, nlogs);
+	o.buf = xmalloc(hlen == 0 ? 1 : hlen);
+	memcpy(o.buf, hive, hlen);
+	o.len = hlen;
+	o.cause = NULL;
+	o.ret = hive_replay("fuzz", &o.buf, &o.len, logs, nlogs, flags, &res2,
+	    &o.cause);
+	o.seq = o.ret == 0 ? res2.seq : 0;
+	hive_replay_result_free(&res2);
+	for (i = 0; i < nlogs; i++)
+		logs[i].checked = 0;
+
 	/* An exact-size heap copy, so ASan sees any access past it. */
 	buf = xmalloc(hlen == 0 ? 1 : hlen);
 	memcpy(buf, hive, hlen);
-	if (hive_replay("fuzz", &buf, &len, logs, nlogs, flags, &res,
-	    &cause) != 0) {
+	ret = hive_replay("fuzz", &buf, &len, logs, nlogs, flags, &res, &cause);
+	if (ret != o.ret || len != o.len || memcmp(buf, o.buf, len) != 0 ||
+	    (ret == 0 && res.seq != o.seq) ||
+	    (ret != 0 && (cause == NULL || o.cause == NULL ||
+	    strcmp(cause, o.cause) != 0)))
+		abort();
+	free(o.buf);
+	free(o.cause);
+	if (ret != 0) {
 		if (cause == NULL || len != hlen || memcmp(buf, hive, hlen) != 0)
 			abort();
 		fuzz_check_line(cause);
