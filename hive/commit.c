@@ -15,8 +15,11 @@
  * limits"); deeper means a loop in a damaged hive. */
 #define NTM_MAX_KEY_DEPTH	512
 
-/* A key node cell ("nk"): its size, then the record; the name's length at
- * 0x4c of the cell, the name from 0x50. */
+/* A key node cell ("nk"): its size, then the record; the number of
+ * subkeys at 0x18 of the cell, of values at 0x28, the name's length at
+ * 0x4c, the name from 0x50. */
+#define NK_NR_SUBKEYS		0x18
+#define NK_NR_VALUES		0x28
 #define NK_NAME_LEN		0x4c
 #define NK_NAME			0x50
 
@@ -35,6 +38,19 @@ walk_name(hive_h *h, hive_node_h node)
 	if ((name = hivex_node_name(h, node)) != NULL)
 		return name;
 	return xprintf("the key at offset 0x%zx", (size_t)node);
+}
+
+/* "KEY: WHAT (errno's text)" as the cause; -1. */
+static int
+walk_fail(hive_h *h, hive_node_h node, const char *what, char **cause)
+{
+	int	 e = errno;
+	char	*name;
+
+	name = walk_name(h, node);
+	set_cause(cause, "%s: %s (%s)", name, what, strerror(e));
+	free(name);
+	return -1;
 }
 
 /* The most data a value keeps in one cell (Windows puts more in "db" big
@@ -81,30 +97,27 @@ value_check(hive_h *h, const struct walk_img *img, hive_value_h value)
  * hivex_node_name checks it, its length inside the cell, on the bytes:
  * hivex would convert it to UTF-8 for that (even hivex_node_name_len),
  * which took a third of the walk.
+ * A key whose cell counts no values (subkeys) is not asked for them:
+ * hivex answers that with an empty list without reading further, after
+ * checking the cell is a used "nk" one, which hivex_open did for the root
+ * and the parent's hivex_node_children for every other key. Asking cost
+ * two allocations a key, and most keys have no subkeys.
  */
 static int
 walk(hive_h *h, const struct walk_img *img, hive_node_h node, unsigned depth,
     size_t *nkeys, char **cause)
 {
-	hive_node_h	*children = NULL;
-	hive_value_h	*values = NULL;
-	size_t		 i, cell;
-	uint32_t	 size = 0;
-	char		*name = NULL;
-	int		 e, ret = -1;
+	static hive_node_h	 none[1];
+	hive_node_h		*children = none;
+	hive_value_h		*values = none;
+	size_t			 i, cell;
+	uint32_t		 size = 0;
+	int			 ret = -1;
 
 	if (depth > NTM_MAX_KEY_DEPTH)
 		return set_cause(cause, "keys nested deeper than %d levels",
 		    NTM_MAX_KEY_DEPTH);
-	if ((values = hivex_node_values(h, node)) == NULL) {
-		e = errno;
-		name = walk_name(h, node);
-		set_cause(cause, "%s: values cannot be read (%s)", name,
-		    strerror(e));
-		goto out;
-	}
-	/* hivex_node_values found a used "nk" cell there, inside a bin;
-	 * a used cell's size is stored negated. */
+	/* A used cell's size is stored negated. */
 	cell = (size_t)node;
 	if (cell <= img->len - NK_NAME)
 		size = 0u - le32dec(img->p + cell);
@@ -114,20 +127,20 @@ walk(hive_h *h, const struct walk_img *img, hive_node_h node, unsigned depth,
 		    "past its cell", cell);
 		goto out;
 	}
+	if (le32dec(img->p + cell + NK_NR_VALUES) != 0 &&
+	    (values = hivex_node_values(h, node)) == NULL) {
+		walk_fail(h, node, "values cannot be read", cause);
+		goto out;
+	}
 	for (i = 0; values[i] != 0; i++) {
 		if (value_check(h, img, values[i]) != 0) {
-			e = errno;
-			name = walk_name(h, node);
-			set_cause(cause, "%s: a value cannot be read (%s)",
-			    name, strerror(e));
+			walk_fail(h, node, "a value cannot be read", cause);
 			goto out;
 		}
 	}
-	if ((children = hivex_node_children(h, node)) == NULL) {
-		e = errno;
-		name = walk_name(h, node);
-		set_cause(cause, "%s: subkeys cannot be read (%s)", name,
-		    strerror(e));
+	if (le32dec(img->p + cell + NK_NR_SUBKEYS) != 0 &&
+	    (children = hivex_node_children(h, node)) == NULL) {
+		walk_fail(h, node, "subkeys cannot be read", cause);
 		goto out;
 	}
 	(*nkeys)++;
@@ -137,9 +150,10 @@ walk(hive_h *h, const struct walk_img *img, hive_node_h node, unsigned depth,
 	}
 	ret = 0;
 out:
-	free(children);
-	free(values);
-	free(name);
+	if (children != none)
+		free(children);
+	if (values != none)
+		free(values);
 	return ret;
 }
 

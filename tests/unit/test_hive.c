@@ -897,9 +897,16 @@ test_path_split(void **state)
  * back whole. With BITS's ImagePath damaged first (a data length of LEN,
  * past its cell: hivex_open does not look at values, and hivex_commit
  * writes the damage through), the commit is refused and names the key.
+ * With LIST, BITS's subkey list is made to point at its own key cell
+ * instead, and its cell to count SUBKEYS subkeys (hivex reads the list
+ * only when there are any).
  */
+#define NK_NR_SUBKEYS	0x18	/* in a key's cell */
+#define NK_SUBKEY_LIST	0x20
+
 static int
-commit_edit(const char *path, uint32_t len, char **cause)
+commit_edit(const char *path, uint32_t len, int list, uint32_t subkeys,
+    char **cause)
 {
 	struct hive	*hv;
 	hive_h		*h;
@@ -911,7 +918,7 @@ commit_edit(const char *path, uint32_t len, char **cause)
 	uint8_t		 le[4];
 	int		 fd, ret;
 
-	if (len != 0) {
+	if (len != 0 || list) {
 		assert_non_null(h = hivex_open(path, 0));
 		node = hivex_node_get_child(h, hivex_root(h), "ControlSet001");
 		node = hivex_node_get_child(h, node, "Services");
@@ -919,10 +926,21 @@ commit_edit(const char *path, uint32_t len, char **cause)
 		assert_true(node != 0);
 		assert_true((v = hivex_node_get_value(h, node, "ImagePath")) != 0);
 		hivex_close(h);
-		/* A vk cell: size, "vk", name length, then the data length. */
-		le32enc(le, len);
 		assert_true((fd = open(path, O_RDWR)) != -1);
-		assert_int_equal(pwrite(fd, le, 4, (off_t)v + 8), 4);
+		if (len != 0) {
+			/* A vk cell: size, "vk", name length, then the data
+			 * length. */
+			le32enc(le, len);
+			assert_int_equal(pwrite(fd, le, 4, (off_t)v + 8), 4);
+		} else {
+			/* Offsets in cells count from the first bin. */
+			le32enc(le, (uint32_t)node - 0x1000);
+			assert_int_equal(pwrite(fd, le, 4,
+			    (off_t)node + NK_SUBKEY_LIST), 4);
+			le32enc(le, subkeys);
+			assert_int_equal(pwrite(fd, le, 4,
+			    (off_t)node + NK_NR_SUBKEYS), 4);
+		}
 		close(fd);
 	}
 	if (hive_open_file_flags(path, HIVE_WRITE, &hv, cause) != 0)
@@ -949,19 +967,32 @@ test_commit_reads_back(void **state)
 	size_t		 i;
 
 	path = tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM");
-	if (commit_edit(path, 0, &cause) != 0)
+	if (commit_edit(path, 0, 0, 0, &cause) != 0)
 		fail_msg("the undamaged hive: %s", cause);
 	/* 0x2000: one cell's worth, checked on the mapped bytes; 0x100000:
 	 * big data, checked by hivex_value_value. */
 	for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
 		free(tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM"));
-		assert_int_equal(commit_edit(path, lens[i], &cause), -1);
+		assert_int_equal(commit_edit(path, lens[i], 0, 0, &cause), -1);
 		assert_non_null(strstr(cause, "does not read back"));
 		assert_non_null(strstr(cause, "BITS: a value cannot be read"));
 		assert_non_null(strstr(cause, "nothing was written"));
 		free(cause);
 		cause = NULL;
 	}
+
+	/* A subkey list that is a key cell: refused while BITS counts its
+	 * three subkeys; counting none, hivex reads no list, so neither does
+	 * the read-back, and the edit goes through. */
+	free(tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM"));
+	assert_int_equal(commit_edit(path, 0, 1, 3, &cause), -1);
+	assert_non_null(strstr(cause, "does not read back"));
+	assert_non_null(strstr(cause, "BITS: subkeys cannot be read"));
+	free(cause);
+	cause = NULL;
+	free(tl_hive(fx->dir, "regipy_SYSTEM", "SYSTEM"));
+	if (commit_edit(path, 0, 1, 0, &cause) != 0)
+		fail_msg("BITS counting no subkeys: %s", cause);
 	free(path);
 }
 
