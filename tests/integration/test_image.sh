@@ -67,6 +67,8 @@ boot_one() {
 
 	check_match "$fw: firmware and Secure Boot state" "$(cat "$serial")" \
 	    "$state_re"
+	check_match "$fw: /tmp (ntmend's hive copies) in huge pages" \
+	    "$(cat "$serial")" 'ntmend: /tmp is a tmpfs in huge pages'
 	check_match "$fw: the stick's data partition mounted read-write" \
 	    "$(cat "$serial")" 'data partition /dev/sd[a-z]3 mounted read-write'
 	check_match "$fw: the plan was found and run" "$(cat "$serial")" \
