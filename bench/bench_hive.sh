@@ -6,14 +6,17 @@
 # and logs, replaying the logs (every log entry's Marvin32 hashes checked),
 # re-opening the result with hivex and walking every key and value, saving
 # the original in the journal (durably, with its SHA-256) and writing the
-# pages that changed over the hive. Three runs beside hivexsh: the engine
+# pages that changed over the hive. The runs beside hivexsh: the engine
 # alone (bench/hiveedit: open, replay, set, commit and read-back, the
 # result written in place; no journal: the steps the goal lists), and
 # `reg set`, journal included, on a directory holding
 # Windows\System32\config (the mounted-directory backend: file system work
-# like hivexsh's) and on an NTFS image (libntfs-3g). And, for reference
-# only, hivexsh with glibc's malloc in huge pages, as ntmend asks for its
-# hive buffers (not the baseline: hivexsh as shipped is). Best of 7 (wall and
+# like hivexsh's) and on an NTFS image (libntfs-3g); when the bench can
+# mount a tmpfs (root), the engine and `reg set` on the image again with
+# their private copies in it, in huge pages, as the ntmend image keeps
+# them. And, for reference only, hivexsh with glibc's malloc in huge
+# pages, as ntmend asks for its hive buffers (not the baseline: hivexsh as
+# shipped is). Best of 7 (wall and
 # CPU time, to the microsecond: bench/runtime), pinned to one CPU, fresh
 # copies before every run. Prints the ratios (the goal is under 2x) and,
 # with strace, the bytes each moves: figures that a busy machine does not
