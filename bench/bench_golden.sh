@@ -28,6 +28,9 @@ NTM=$BUILD/ntmend
 GB=$BUILD/bench/goldbulk
 MKF=$BUILD/tools/mkfixture
 T=$(mktemp -d "${TMPDIR:-/tmp}/ntmend-bench.XXXXXX")
+# The hash cache the re-apply uses is the bench's own: its 20,000
+# fingerprints per apply stay out of the machine's /run/ntmend.
+export NTMEND_CACHE_DIR=$T/cache
 mnt="$T/mnt"
 cleanup() { fusermount -u "$mnt" 2>/dev/null || true; rm -rf "$T"; }
 trap cleanup EXIT
