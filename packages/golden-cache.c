@@ -198,8 +198,9 @@ hcache_put(struct hcache *hc, const uint8_t fp[16], const uint8_t sha[32])
 
 	if (hc == NULL || hc->dir == NULL || hc->nadd >= HC_MAX)
 		return;
+	/* Room doubles each time nadd reaches a power of two. */
 	if ((hc->nadd & (hc->nadd - 1)) == 0)
-		hc->add = xreallocarray(hc->add, hc->nadd == 0 ? 64 :
+		hc->add = xreallocarray(hc->add, hc->nadd == 0 ? 1 :
 		    hc->nadd * 2, HC_ENTRY);
 	e = hc->add + hc->nadd++ * HC_ENTRY;
 	memcpy(e, fp, HC_FP);
